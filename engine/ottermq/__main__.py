@@ -1,0 +1,3 @@
+from ottermq.cli.main import entrypoint
+
+entrypoint()

@@ -1,0 +1,1 @@
+"""Pipeline files: loading with source positions, schema validation, semantic checks."""
