@@ -17,6 +17,7 @@ from ottermq.settings import load_settings
 SUBCOMMANDS: tuple[str, ...] = (
     "validate",
     "plan",
+    "server",
 )
 
 

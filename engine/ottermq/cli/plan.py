@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ottermq.cli.context import Context
 from ottermq.cli.output import add_output_flag
-from ottermq.cli.plan_text import format_plan
-from ottermq.errors import SpecError, UsageError
-from ottermq.params import parse_param_flags, read_params_file, resolve_params
-from ottermq.rendering import render_root_inputs, run_context
-from ottermq.spec.diagnostics import render_json, render_text
-from ottermq.spec.repository import CompiledPipeline, validate_paths
-from ottermq.templating import TemplateEngine
+
+if TYPE_CHECKING:
+    from ottermq.spec.repository import CompiledPipeline
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,6 +24,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    from ottermq.cli.plan_text import format_plan
+    from ottermq.errors import SpecError, UsageError
+    from ottermq.params import parse_param_flags, read_params_file, resolve_params
+    from ottermq.rendering import render_root_inputs, run_context
+    from ottermq.spec.diagnostics import render_json, render_text
+    from ottermq.spec.repository import validate_paths
+    from ottermq.templating import TemplateEngine
+
     engine = TemplateEngine()
     result = validate_paths(args.paths, engine=engine)
     if result.diagnostics:

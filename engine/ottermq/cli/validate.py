@@ -6,9 +6,6 @@ import argparse
 
 from ottermq.cli.context import Context
 from ottermq.cli.output import add_output_flag
-from ottermq.errors import SpecError
-from ottermq.spec.diagnostics import render_json, render_text
-from ottermq.spec.repository import validate_paths
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -19,6 +16,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    from ottermq.errors import SpecError
+    from ottermq.spec.diagnostics import render_json, render_text
+    from ottermq.spec.repository import validate_paths
+
     result = validate_paths(args.paths)
     if args.output == "json":
         ctx.out.write(render_json(list(result.diagnostics), pipelines=[p.plan.pipeline for p in result.pipelines]))
