@@ -18,6 +18,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "validate",
     "plan",
     "server",
+    "handler",
 )
 
 

@@ -1,0 +1,23 @@
+;; Hostile: a command that writes 1 MiB of log lines to stderr, then succeeds.
+(module $logger
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 64) "{\"ok\":true}")
+  (data (i32.const 128) "the last log line\n")
+  (func (export "_start")
+    (local $i i32)
+    (memory.fill (i32.const 65536) (i32.const 46) (i32.const 1024))
+    (i32.store8 (i32.const 66559) (i32.const 10))
+    (i32.store (i32.const 0) (i32.const 65536))
+    (i32.store (i32.const 4) (i32.const 1024))
+    (loop $again
+      (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $again (i32.lt_u (local.get $i) (i32.const 1024))))
+    (i32.store (i32.const 0) (i32.const 128))
+    (i32.store (i32.const 4) (i32.const 18))
+    (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (i32.store (i32.const 0) (i32.const 64))
+    (i32.store (i32.const 4) (i32.const 11))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+)

@@ -1,0 +1,15 @@
+;; Hostile: a command that sleeps for a minute, then answers {"late":true} at once.
+(module $oversleeper
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 512) "{\"late\":true}")
+  (func (export "_start")
+    (i32.store8 (i32.const 8) (i32.const 0))
+    (i32.store (i32.const 16) (i32.const 1))
+    (i64.store (i32.const 24) (i64.const 60000000000))
+    (drop (call $poll (i32.const 0) (i32.const 128) (i32.const 1) (i32.const 256)))
+    (i32.store (i32.const 300) (i32.const 512))
+    (i32.store (i32.const 304) (i32.const 13))
+    (drop (call $fd_write (i32.const 1) (i32.const 300) (i32.const 1) (i32.const 308))))
+)

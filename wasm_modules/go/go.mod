@@ -1,0 +1,3 @@
+module ottermq.dev/examples/handlers
+
+go 1.24

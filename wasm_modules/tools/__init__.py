@@ -1,0 +1,1 @@
+"""Build support for the example handlers: toolchain installation and per-language builders."""
