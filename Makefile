@@ -20,12 +20,16 @@ demo: $(STAMP)
 	$(PY) -m ottermq validate pipelines/ examples/
 	$(PY) -m ottermq plan pipelines/checkout.yaml --param order_id=A-1001 --param customer=ada@example.com
 
-## Every test, against private Redis servers the suite starts itself.
+## Every test, against private Redis servers the suite starts itself. First, the quick
+## handlers (C, AssemblyScript) are rebuilt from source and checked against the committed ones.
 test: $(STAMP)
-	$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+	$(PY) wasm_modules/build.py --languages c,assemblyscript --check
+	OTTERMQ_WASM_TEST_CACHE=$${OTTERMQ_WASM_TEST_CACHE:-$$HOME/.cache/ottermq-wasm-test} \
+	  $(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
 
 bench: $(STAMP)
 	$(PY) bench/spec_bench.py
+	$(PY) bench/wasm_bench.py
 
 clean:
 	rm -rf $(VENV) .ottermq .pytest_cache .hypothesis

@@ -1,3 +1,4 @@
 from ottermq.cli.main import entrypoint
 
-entrypoint()
+if __name__ == "__main__":
+    entrypoint()

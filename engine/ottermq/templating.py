@@ -21,31 +21,19 @@ from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ottermq.errors import SandboxViolation, TemplateError
+from ottermq.suggest import did_you_mean
+from ottermq.template_scan import Reference, TemplateInfo, quick_info
 
 __all__ = ["TemplateEngine", "Reference", "TemplateInfo", "is_template"]
 
 MAX_TEMPLATE_REPEAT = 1_000_000
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
 _MARKERS = ("{{", "{%", "{#")
+_TOO_DEEP = "the template is nested too deeply (or chains too many operators) to be parsed"
 
 
 def is_template(value: str) -> bool:
     return any(marker in value for marker in _MARKERS)
-
-
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """A statically visible use of `params.NAME`, `tasks.NAME`, or another root variable."""
-
-    root: str
-    name: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class TemplateInfo:
-    free_names: frozenset[str]
-    references: frozenset[Reference]
-    private_attributes: tuple[str, ...]
 
 
 class _DataEnvironment(ImmutableSandboxedEnvironment):
@@ -82,26 +70,89 @@ class TemplateEngine:
         for name in ("lipsum", "cycler", "joiner", "namespace"):
             self._env.globals.pop(name, None)
         self._compiled: dict[str, Any] = {}
+        # Analyses by source (the same templates recur across tasks and files), and their syntax errors.
+        self._analysed: dict[str, TemplateInfo | TemplateSyntaxError] = {}
 
     def analyse(self, source: str) -> TemplateInfo:
         """Parse ``source`` and list what it refers to. Raises TemplateSyntaxError."""
-        ast = self._env.parse(source)
+        found = self._analysed.get(source)
+        if found is None:
+            try:
+                found = self._quick(source) or self._analyse(source)
+            except TemplateSyntaxError as exc:
+                found = exc
+            except RecursionError:
+                # Jinja's parser and code generator recurse once per nesting level (and per `+` in a chain).
+                found = TemplateSyntaxError(_TOO_DEEP, 1)
+            self._analysed[source] = found
+        if isinstance(found, TemplateSyntaxError):
+            raise found.with_traceback(None)
+        return found
+
+    def _analyse(self, source: str) -> TemplateInfo:
+        ast = self._parse(source)
         refs: set[Reference] = set()
+        fields: set[tuple[str, str, str]] = set()
         private: list[str] = []
-        for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-            attr = _static_attr(node)
-            if attr is not None and attr.startswith("_"):
-                private.append(attr)
-            target = node.node
-            if isinstance(target, nodes.Name) and attr is not None:
-                refs.add(Reference(target.name, attr))
-        free = frozenset(meta.find_undeclared_variables(ast))
+        loaded: set[str] = set()
+        plain = True  # no statement and no assignment: the free names are the names read
+        for node in ast.find_all(nodes.Node):
+            if isinstance(node, (nodes.Getattr, nodes.Getitem)):
+                attr = _static_attr(node)
+                if attr is not None and attr.startswith("_"):
+                    private.append(attr)
+                target = node.node
+                if isinstance(target, nodes.Name) and attr is not None:
+                    refs.add(Reference(target.name, attr))
+                inner = _static_attr(target) if isinstance(target, (nodes.Getattr, nodes.Getitem)) else None
+                if attr is not None and inner is not None and isinstance(target.node, nodes.Name):
+                    fields.add((target.node.name, inner, attr))
+            elif isinstance(node, nodes.Name):
+                if node.ctx == "load":
+                    loaded.add(node.name)
+                else:
+                    plain = False
+            elif isinstance(node, (nodes.Filter, nodes.Test)):
+                self._known_filter_or_test(node)
+            elif isinstance(node, nodes.Stmt) and not isinstance(node, nodes.Output):
+                plain = False
+        # Jinja's own analysis runs its code generator: exact with scopes, but slow; most templates need none.
+        free = frozenset(loaded) if plain else frozenset(meta.find_undeclared_variables(ast))
         for name in free:
             refs.add(Reference(name, None))
-        return TemplateInfo(free, frozenset(refs), tuple(private))
+        return TemplateInfo(free, frozenset(refs), tuple(dict.fromkeys(private)), frozenset(fields))
+
+    def _quick(self, source: str) -> TemplateInfo | None:
+        quick = quick_info(source)
+        if quick is None:
+            return None
+        info, filters = quick  # type: ignore[misc]
+        for name in filters:
+            self._known_filter_or_test(nodes.Filter(None, name, [], [], None, None, lineno=1))
+        return info  # type: ignore[no-any-return]
+
+    def _known_filter_or_test(self, node: nodes.Filter | nodes.Test) -> None:
+        """Unknown filter and test names, wherever they are (Jinja defers those inside `if` to run time)."""
+        if node.name is None:
+            return
+        known = self._env.filters if isinstance(node, nodes.Filter) else self._env.tests
+        if node.name not in known:
+            kind = "filter" if isinstance(node, nodes.Filter) else "test"
+            hint = did_you_mean(node.name, [n for n in known if not n.startswith("_")])
+            raise TemplateSyntaxError(f"unknown {kind} `{node.name}`{hint}", node.lineno)
+
+    def _parse(self, source: str) -> nodes.Template:
+        try:
+            return self._env.parse(source)
+        except RecursionError:
+            raise TemplateSyntaxError(_TOO_DEEP, 1) from None
 
     def check_syntax(self, source: str) -> None:
-        self._template(source)
+        """Raise TemplateError if ``source`` does not parse (compiling waits for the first render)."""
+        try:
+            self.analyse(source)
+        except TemplateSyntaxError as exc:
+            raise TemplateError(f"template syntax error in `{_short(source)}` (line {exc.lineno}): {exc.message}") from None
 
     def render_value(self, value: Any, context: Mapping[str, Any]) -> Any:
         """Render every template string inside a JSON value."""
@@ -137,12 +188,14 @@ class TemplateEngine:
             return compiled
         match = _SINGLE_EXPRESSION.match(source)
         try:
-            if match and _is_single_output(self._env.parse(source)):
+            if match and _is_single_output(self._parse(source)):
                 compiled = _Expression(self._env.compile_expression(match.group("expr"), undefined_to_none=False))
             else:
                 compiled = self._env.from_string(source)
         except TemplateSyntaxError as exc:
             raise TemplateError(f"template syntax error in `{_short(source)}` (line {exc.lineno}): {exc.message}") from None
+        except RecursionError:
+            raise TemplateError(f"template syntax error in `{_short(source)}`: {_TOO_DEEP}") from None
         self._compiled[source] = compiled
         return compiled
 

@@ -46,10 +46,10 @@ def test_merge_keys_and_anchors() -> None:
 
 def test_syntax_errors_are_located() -> None:
     cases = {
-        "a: [1, 2\nb: 3\n": "f.yaml:2:2: $: YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence on line 1)",
-        "a:\n\tb: 1\n": "f.yaml:2:1: $: YAML syntax error: found character that cannot start any token (a tab character: YAML indents with spaces only)",
-        "a:\n  b: 1\n c: 2\n": "f.yaml:3:2: $: YAML syntax error: did not find expected key (while parsing a block mapping on line 1)",
-        'a: "abc\n': "f.yaml:2:1: $: YAML syntax error: found unexpected end of stream (while scanning a quoted scalar on line 1)",
+        "a: [1, 2\nb: 3\n": "f.yaml:1:4: $: YAML syntax error: this `[` is not closed: expected `,` or `]` before line 2, column 2",
+        "a:\n\tb: 1\n": "f.yaml:2:1: $: YAML syntax error: a tab character indents this line; YAML indents with spaces only",
+        "a:\n  b: 1\n c: 2\n": "f.yaml:3:2: $: YAML syntax error: this line is indented by 1 space, which lines up with none of the lines above it (indented by 2 or 0)",
+        'a: "abc\n': "f.yaml:1:4: $: YAML syntax error: the string opened with `\"` here is never closed",
     }
     for text, expected in cases.items():
         docs, problems = load_text(text, "f.yaml")
@@ -63,8 +63,8 @@ def test_empty_file_unknown_tags_and_recursive_aliases() -> None:
     ]
     _, problems = load_text("a: !secret x\nr: &r [*r]\n", "f.yaml")
     assert [str(p) for p in problems] == [
-        "f.yaml:1:4: a: unsupported YAML tag `!secret`",
-        "f.yaml:2:4: r[0]: an alias refers to its own enclosing node (recursive YAML is not supported)",
+        "f.yaml:1:4: a: unsupported YAML tag `!secret` (OtterMQ reads plain YAML: write the value itself)",
+        "f.yaml:2:8: r[0]: an alias refers to its own enclosing node (recursive YAML is not supported)",
     ]
 
 
@@ -79,7 +79,7 @@ def test_directories_are_walked_and_odd_files_reported(tmp_path: Path) -> None:
     docs, problems = load_paths([tmp_path, tmp_path / "missing.yaml"])
     assert sorted(d.data["name"] for d in docs) == ["a", "b"]
     messages = sorted(p.message for p in problems)
-    assert messages == ["no such file or directory", "the file is not UTF-8 text (byte 6)"]
+    assert messages == ["no such file or directory", "the file is not UTF-8 text: byte 0xff cannot be decoded (save the file as UTF-8)"]
     empty = tmp_path / "empty"
     empty.mkdir()
     _, problems = load_paths([empty])

@@ -6,14 +6,17 @@ shape), so one pass reports schema and semantic mistakes together.
 
 from __future__ import annotations
 
+import json
 import os
-import zoneinfo
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from ottermq.spec.diagnostics import Diagnostic
-from ottermq.spec.loader import SourceDocument
+from ottermq.spec.loader import SourceDocument, display_name
+from ottermq.spec.param_types import type_phrase, value_fits, value_phrase
+from ottermq.spec.schedule_checks import schedule_checks
 from ottermq.suggest import did_you_mean
 from ottermq.units import parse_duration_ms
 
@@ -39,7 +42,7 @@ def document_checks(doc: SourceDocument) -> list[Diagnostic]:
     out.extend(_task_checks(doc, data))
     out.extend(_cycle_checks(doc, data))
     out.extend(_handler_checks(doc, data))
-    out.extend(_schedule_checks(doc, data))
+    out.extend(schedule_checks(doc, data))
     out.extend(_param_checks(doc, data))
     out.extend(_duration_checks(doc, data))
     return out
@@ -59,8 +62,11 @@ def _queue_checks(doc: SourceDocument, data: Mapping[str, Any]) -> Iterator[Diag
             continue
         for option, kinds in _TYPE_OPTIONS.items():
             if option in queue and kind not in kinds:
+                hint = f" (the default; add `type: {kinds[0]}`)" if "type" not in queue else ""
                 yield doc.diagnostic(
-                    ("queues", name, option), f"`{option}` applies to {' and '.join(kinds)} queues, but `{name}` is a {kind} queue", key=True
+                    ("queues", name, option),
+                    f"`{option}` applies to {' and '.join(kinds)} queues, but `{name}` is a {kind} queue{hint}",
+                    key=True,
                 )
         if kind == "composite":
             yield from _composite_checks(doc, name, queue, queues)
@@ -109,7 +115,10 @@ def _composite_checks(
     cycle = _composite_cycle(name, queues)
     # One report per cycle, at the queue whose name sorts first.
     if cycle and name == min(cycle):
-        yield doc.diagnostic(("queues", name, "members"), f"composite queue `{name}` contains itself: {' -> '.join(cycle)}", key=True)
+        # At the member that leads back: `all` in `members: [fast, all]`, `tier2` in tier1's members.
+        index = next((i for i, m in enumerate(members) if _member_name(m) == cycle[1]), None)
+        path = ("queues", name, "members") if index is None else ("queues", name, "members", index)
+        yield doc.diagnostic(path, f"composite queue `{name}` contains itself: {' -> '.join(cycle)}")
 
 
 def _composite_cycle(start: str, queues: Mapping[str, Any]) -> list[str] | None:
@@ -136,19 +145,22 @@ def _task_checks(doc: SourceDocument, data: Mapping[str, Any]) -> Iterator[Diagn
     tasks = _mapping(data.get("tasks"))
     handlers = _mapping(data.get("handlers"))
     queues = _mapping(data.get("queues"))
+    # A collection of the wrong shape is reported by the schema; references into it cannot be checked.
+    check_handlers = data.get("handlers") is None or isinstance(data.get("handlers"), Mapping)
+    check_queues = data.get("queues") is None or isinstance(data.get("queues"), Mapping)
     defaults = _mapping(data.get("defaults"))
     default_queue = defaults.get("queue")
-    if isinstance(default_queue, str):
+    if isinstance(default_queue, str) and check_queues:
         yield from _queue_reference(doc, ("defaults", "queue"), default_queue, queues)
     for name, task in tasks.items():
         if not isinstance(task, Mapping):
             continue
         handler = task.get("handler")
-        if isinstance(handler, str) and handler not in handlers:
+        if isinstance(handler, str) and handler not in handlers and check_handlers:
             hint = did_you_mean(handler, handlers) if handlers else " (this pipeline declares no handlers)"
             yield doc.diagnostic(("tasks", name, "handler"), f"unknown handler `{handler}`{hint}")
         queue = task.get("queue")
-        if isinstance(queue, str):
+        if isinstance(queue, str) and check_queues:
             yield from _queue_reference(doc, ("tasks", name, "queue"), queue, queues)
         needs = task.get("needs")
         if isinstance(needs, list):
@@ -160,7 +172,8 @@ def _task_checks(doc: SourceDocument, data: Mapping[str, Any]) -> Iterator[Diagn
                 elif need not in tasks:
                     hint = did_you_mean(need, tasks)
                     yield doc.diagnostic(("tasks", name, "needs", i), f"unknown task `{need}`{hint}")
-        yield from _priority_check(doc, name, task, queues, default_queue)
+        if check_queues:
+            yield from _priority_check(doc, name, task, queues, default_queue)
 
 
 def _queue_reference(doc: SourceDocument, path: tuple[str, ...], queue: str, queues: Mapping[str, Any]) -> Iterator[Diagnostic]:
@@ -243,7 +256,9 @@ def _handler_checks(doc: SourceDocument, data: Mapping[str, Any]) -> Iterator[Di
         if isinstance(module, str) and module:
             path = resolve_path(doc.base_dir, module)
             if not path.is_file():
-                yield doc.diagnostic(("handlers", name, "module"), f"module file `{module}` not found (looked for {os.path.abspath(path)})")
+                shown = _shown(path)
+                where = f" (looked for {shown})" if shown != os.path.normpath(module) else ""
+                yield doc.diagnostic(("handlers", name, "module"), f"module file `{module}` not found{where}")
             elif path.suffix != ".wasm":
                 yield doc.diagnostic(("handlers", name, "module"), f"module `{module}` is not a .wasm file")
         dirs = handler.get("dirs")
@@ -251,7 +266,9 @@ def _handler_checks(doc: SourceDocument, data: Mapping[str, Any]) -> Iterator[Di
             for i, grant in enumerate(dirs):
                 host = _mapping(grant).get("host")
                 if isinstance(host, str) and not resolve_path(doc.base_dir, host).is_dir():
-                    yield doc.diagnostic(("handlers", name, "dirs", i, "host"), f"directory `{host}` not found (looked for {os.path.abspath(resolve_path(doc.base_dir, host))})")
+                    shown = _shown(resolve_path(doc.base_dir, host))
+                    where = f" (looked for {shown})" if shown != os.path.normpath(host) else ""
+                    yield doc.diagnostic(("handlers", name, "dirs", i, "host"), f"directory `{host}` not found{where}")
 
 
 def resolve_path(base: Path, relative: str) -> Path:
@@ -259,57 +276,9 @@ def resolve_path(base: Path, relative: str) -> Path:
     return path if path.is_absolute() else (base / path)
 
 
-def _schedule_checks(doc: SourceDocument, data: Mapping[str, Any]) -> Iterator[Diagnostic]:
-    for name, schedule in _mapping(data.get("schedules")).items():
-        if not isinstance(schedule, Mapping):
-            continue
-        tz = schedule.get("timezone", "UTC")
-        tz_ok = True
-        if isinstance(tz, str):
-            try:
-                zoneinfo.ZoneInfo(tz)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                tz_ok = False
-                yield doc.diagnostic(("schedules", name, "timezone"), f"unknown time zone `{tz}` (use an IANA name such as UTC or Europe/Berlin)")
-        cron = schedule.get("cron")
-        if isinstance(cron, str):
-            problem = cron_problem(cron, tz if tz_ok and isinstance(tz, str) else "UTC")
-            if problem:
-                yield doc.diagnostic(("schedules", name, "cron"), problem)
-        if "timezone" in schedule and "interval" in schedule:
-            yield doc.diagnostic(("schedules", name, "timezone"), "`timezone` applies to cron schedules only", key=True)
-        if schedule.get("max_catch_up") is not None and schedule.get("catch_up") != "all":
-            yield doc.diagnostic(("schedules", name, "max_catch_up"), "`max_catch_up` applies only with `catch_up: all`", key=True)
-
-
-def cron_problem(expression: str, timezone: str) -> str | None:
-    """Why a five-field cron expression does not parse, or None."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    fields = expression.split()
-    if len(fields) != 5:
-        return f"cron expression `{expression}` has {len(fields)} field{'s' if len(fields) != 1 else ''}; expected 5 (minute hour day month weekday)"
-    try:
-        CronTrigger.from_crontab(expression, timezone=timezone)
-    except ValueError as exc:
-        return f"invalid cron expression `{expression}`: {exc}"
-    return None
-
-
-_PARAM_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "array": (list,),
-    "object": (dict,),
-}
-
-
-def value_fits(kind: str, value: Any) -> bool:
-    if kind in ("integer", "number") and isinstance(value, bool):
-        return False
-    return isinstance(value, _PARAM_TYPES.get(kind, (object,)))
+def _shown(path: Path) -> str:
+    """A path as the user can type it: below the working directory relative to it, else absolute; no `..`."""
+    return display_name(Path(os.path.normpath(path.absolute())))
 
 
 def _param_checks(doc: SourceDocument, data: Mapping[str, Any]) -> Iterator[Diagnostic]:
@@ -323,14 +292,16 @@ def _param_checks(doc: SourceDocument, data: Mapping[str, Any]) -> Iterator[Diag
         if param.get("required") is True and "default" in param:
             yield doc.diagnostic((*path, "required"), "a param with a default is never missing: drop `required: true` or the default", key=True)
         if "default" in param and not value_fits(kind, param["default"]):
-            yield doc.diagnostic((*path, "default"), f"default `{param['default']}` is not of type {kind}")
+            yield doc.diagnostic((*path, "default"), _misfit("default", param["default"], kind, name))
         enum = param.get("enum")
         if isinstance(enum, list):
             for i, option in enumerate(enum):
                 if not value_fits(kind, option):
-                    yield doc.diagnostic((*path, "enum", i), f"`{option}` is not of type {kind}")
+                    yield doc.diagnostic((*path, "enum", i), _misfit("value", option, kind, name))
             if "default" in param and param["default"] not in enum:
-                yield doc.diagnostic((*path, "default"), f"default `{param['default']}` is not one of the enum values")
+                allowed = ", ".join(_show(o) for o in enum)
+                message = f"default `{_show(param['default'])}` is not one of the allowed values: {allowed}"
+                yield doc.diagnostic((*path, "default"), message)
         for option, kinds in (("minimum", ("integer", "number")), ("maximum", ("integer", "number")),
                               ("min_length", ("string", "array")), ("max_length", ("string", "array")),
                               ("pattern", ("string",)), ("items", ("array",))):
@@ -338,12 +309,27 @@ def _param_checks(doc: SourceDocument, data: Mapping[str, Any]) -> Iterator[Diag
                 yield doc.diagnostic((*path, option), f"`{option}` does not apply to a param of type {kind}", key=True)
         pattern = param.get("pattern")
         if isinstance(pattern, str):
-            import re
-
             try:
                 re.compile(pattern)
             except re.error as exc:
                 yield doc.diagnostic((*path, "pattern"), f"invalid regular expression: {exc}")
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def _misfit(what: str, value: Any, kind: str, param: str) -> str:
+    quoted = isinstance(value, str) and value_fits(kind, _scalar(value))
+    hint = " (remove the quotes)" if quoted else ""
+    return f"{what} `{_show(value)}` is {value_phrase(value)}, but param `{param}` is {type_phrase(kind)}{hint}"
+
+
+def _scalar(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _duration_checks(doc: SourceDocument, data: Mapping[str, Any]) -> Iterator[Diagnostic]:

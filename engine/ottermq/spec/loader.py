@@ -1,30 +1,30 @@
 """Read pipeline YAML into plain JSON values, keeping the line and column of every key and value.
 
-ruamel.yaml composes the node graph (with its C parser when available: a round-trip
-load of a large repository is ten times slower), and this module turns nodes into
-dicts, lists and scalars itself. That gives every duplicate key, every unknown tag and
-every position at once, instead of stopping at the first problem.
+The values are built from the parser's events (see yaml_events), not through a node
+graph or a constructor. That gives every duplicate key, every unknown tag and every
+position at once, instead of stopping at the first problem.
 """
 
 from __future__ import annotations
 
-import io
 import os
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from ruamel.yaml.resolver import Resolver
 
 from ottermq.spec.diagnostics import Diagnostic, JsonPath, format_json_path
+from ottermq.spec.yaml_errors import syntax_diagnostic
+from ottermq.spec.yaml_events import MAX_ALIAS_VALUES, MAX_DEPTH, PARSER, build_documents
 
-__all__ = ["SourceDocument", "load_paths", "load_text", "discover_files"]
+__all__ = ["SourceDocument", "load_paths", "load_file", "load_text", "discover_files", "MAX_ALIAS_VALUES", "MAX_DEPTH"]
 
 YAML_SUFFIXES = (".yaml", ".yml")
-_TAG = "tag:yaml.org,2002:"
+# The YAML parser class: ruamel's C parser when its extension is installed.
+_COMPOSER = PARSER
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,12 @@ class SourceDocument:
     data: Any
     value_marks: dict[JsonPath, tuple[int, int]] = field(repr=False, compare=False)
     key_marks: dict[JsonPath, tuple[int, int]] = field(repr=False, compare=False)
+    # Literal (`|`) block scalars: line and column of their first line of text, for
+    # locating a template error on the line it is on.
+    block_starts: dict[JsonPath, tuple[int, int]] = field(default_factory=dict, repr=False, compare=False)
+    # Values the loader already reported as unusable (an unknown tag, an unquoted template):
+    # schema errors about them would only repeat the same mistake.
+    broken: frozenset[JsonPath] = field(default=frozenset(), repr=False, compare=False)
 
     def locate(self, path: JsonPath, *, key: bool = False) -> tuple[int, int]:
         """Line and column (1-based) of the key or value at ``path``, or of its nearest ancestor."""
@@ -53,40 +59,6 @@ class SourceDocument:
     def diagnostic(self, path: JsonPath, message: str, *, key: bool = False) -> Diagnostic:
         line, column = self.locate(path, key=key)
         return Diagnostic(self.file, line, column, format_json_path(path), message)
-
-
-def _composer_class() -> type:
-    """A composer on the C parser if ruamel's C extension is installed, else the pure-Python one."""
-    try:
-        from ruamel.yaml.cyaml import CParser
-    except ImportError:
-        CParser = None  # noqa: N806
-    if CParser is not None:
-
-        class CComposer(CParser, Resolver):  # type: ignore[misc, valid-type]
-            def __init__(self, stream: io.StringIO) -> None:
-                CParser.__init__(self, stream)
-                Resolver.__init__(self, loadumper=self)
-
-        return CComposer
-
-    from ruamel.yaml.composer import Composer
-    from ruamel.yaml.parser import Parser
-    from ruamel.yaml.reader import Reader
-    from ruamel.yaml.scanner import Scanner
-
-    class PyComposer(Reader, Scanner, Parser, Composer, Resolver):  # type: ignore[misc]
-        def __init__(self, stream: io.StringIO) -> None:
-            Reader.__init__(self, stream, loader=self)
-            Scanner.__init__(self, loader=self)
-            Parser.__init__(self, loader=self)
-            Composer.__init__(self, loader=self)
-            Resolver.__init__(self, loadumper=self)
-
-    return PyComposer
-
-
-_COMPOSER = _composer_class()
 
 
 def discover_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[Diagnostic]]:
@@ -127,182 +99,74 @@ def load_paths(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[SourceDocu
     files, problems = discover_files(paths)
     documents: list[SourceDocument] = []
     for path in files:
-        name = display_name(path)
-        try:
-            text = path.read_bytes().decode("utf-8")
-        except UnicodeDecodeError as exc:
-            problems.append(Diagnostic(name, 1, 1, "$", f"the file is not UTF-8 text (byte {exc.start})"))
-            continue
-        except OSError as exc:
-            problems.append(Diagnostic(name, 1, 1, "$", f"cannot read the file: {exc.strerror}"))
-            continue
-        docs, errs = load_text(text, name, path.parent)
+        docs, errs = load_file(path)
         documents.extend(docs)
         problems.extend(errs)
     return documents, problems
+
+
+def load_file(path: Path) -> tuple[list[SourceDocument], list[Diagnostic]]:
+    """The YAML documents of one file, named as the user sees it."""
+    name = display_name(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [], [_not_utf8(name, exc)]
+    except OSError as exc:
+        return [], [Diagnostic(name, 1, 1, "$", f"cannot read the file: {exc.strerror}")]
+    return load_text(text, name, path.parent)
 
 
 def load_text(text: str, file: str, base_dir: Path | None = None) -> tuple[list[SourceDocument], list[Diagnostic]]:
     """Load the YAML documents of one file's text."""
     base = base_dir or Path(".")
     try:
-        nodes = list(_compose_all(text))
+        built = build_documents(text, file)
     except MarkedYAMLError as exc:
-        return [], [_syntax_diagnostic(exc, text, file)]
+        return [], [syntax_diagnostic(exc, text, file)]
     except YAMLError as exc:
-        return [], [Diagnostic(file, 1, 1, "$", f"YAML syntax error: {_clean(str(exc))}")]
+        return [], [_reader_diagnostic(exc, text, file)]
+    if isinstance(built, Diagnostic):
+        return [], [built]
     documents: list[SourceDocument] = []
     problems: list[Diagnostic] = []
-    for index, node in enumerate(nodes):
-        builder = _Builder(file)
-        data = builder.build(node, ())
-        if data is None:
+    for doc in built:
+        problems.extend(doc.problems)
+        if doc.data is None:
             continue
-        documents.append(SourceDocument(file, base, index, data, builder.value_marks, builder.key_marks))
-        problems.extend(builder.problems)
+        documents.append(
+            SourceDocument(
+                file, base, doc.index, doc.data, doc.value_marks, doc.key_marks, doc.block_starts, frozenset(doc.broken)
+            )
+        )
     if not documents and not problems:
         problems.append(Diagnostic(file, 1, 1, "$", "the file holds no pipeline (it is empty or only comments)"))
     return documents, problems
+
+
+def _reader_diagnostic(exc: YAMLError, text: str, file: str) -> Diagnostic:
+    """Errors of the YAML reader (control characters) carry a character position, not a mark."""
+    message = _clean(str(exc))
+    found = re.search(r"#x([0-9a-fA-F]+).*position (\d+)", message)
+    if not found:
+        return Diagnostic(file, 1, 1, "$", f"YAML syntax error: {message}")
+    position = min(int(found.group(2)), len(text))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    code = int(found.group(1), 16)
+    message = f"YAML syntax error: the control character U+{code:04X} is not allowed in YAML text (remove it)"
+    return Diagnostic(file, line, column, "$", message)
 
 
 def _clean(problem: str) -> str:
     return " ".join(problem.split())
 
 
-def _syntax_diagnostic(exc: MarkedYAMLError, text: str, file: str) -> Diagnostic:
-    mark = exc.problem_mark or exc.context_mark
-    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    message = _clean(exc.problem or exc.context or "invalid YAML")
-    lines = text.splitlines()
-    if mark and mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]:
-        message += " (a tab character: YAML indents with spaces only)"
-    elif exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
-        message += f" ({_clean(exc.context)} on line {exc.context_mark.line + 1})"
-    return Diagnostic(file, line, col, "$", f"YAML syntax error: {message}")
-
-
-def _compose_all(text: str) -> Iterator[Node]:
-    composer = _COMPOSER(io.StringIO(text))
-    try:
-        while composer.check_node():
-            node = composer.get_node()
-            if node is not None:
-                yield node
-    finally:
-        dispose = getattr(composer, "dispose", None)
-        if dispose:
-            dispose()
-
-
-class _Builder:
-    """Turns one composed document into JSON values and position tables."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.value_marks: dict[JsonPath, tuple[int, int]] = {}
-        self.key_marks: dict[JsonPath, tuple[int, int]] = {}
-        self.problems: list[Diagnostic] = []
-        self._active: set[int] = set()
-
-    def _problem(self, node: Node, path: JsonPath, message: str) -> None:
-        mark = node.start_mark
-        self.problems.append(Diagnostic(self.file, mark.line + 1, mark.column + 1, format_json_path(path), message))
-
-    def build(self, node: Node, path: JsonPath) -> Any:
-        self.value_marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, ScalarNode):
-            return self._scalar(node, path)
-        if id(node) in self._active:
-            self._problem(node, path, "an alias refers to its own enclosing node (recursive YAML is not supported)")
-            return None
-        self._active.add(id(node))
-        try:
-            if isinstance(node, SequenceNode):
-                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-            if isinstance(node, MappingNode):
-                return self._mapping(node, path)
-        finally:
-            self._active.discard(id(node))
-        self._problem(node, path, "unsupported YAML node")
-        return None
-
-    def _mapping(self, node: MappingNode, path: JsonPath) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        first_seen: dict[str, int] = {}
-        merged: set[str] = set()
-        for key_node, value_node in node.value:
-            if key_node.tag == _TAG + "merge":
-                self._merge(out, merged, value_node, path)
-                continue
-            if not isinstance(key_node, ScalarNode):
-                self._problem(key_node, path, "a key must be a plain string, not a list or mapping")
-                continue
-            key = str(key_node.value)
-            if key in first_seen:
-                self._problem(key_node, (*path, key), f"duplicate key `{key}` (first defined on line {first_seen[key]})")
-                continue
-            first_seen[key] = key_node.start_mark.line + 1
-            merged.discard(key)
-            self.key_marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            out[key] = self.build(value_node, (*path, key))
-        return out
-
-    def _merge(self, out: dict[str, Any], merged: set[str], value_node: Node, path: JsonPath) -> None:
-        sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
-        for source in sources:
-            if not isinstance(source, MappingNode):
-                self._problem(source, path, "`<<` merges only mappings")
-                continue
-            values = self.build(source, path)
-            for key, value in values.items():
-                # Explicit keys win over merged ones, as YAML's merge key specifies.
-                if key not in out or key in merged:
-                    out[key] = value
-                    merged.add(key)
-
-    def _scalar(self, node: ScalarNode, path: JsonPath) -> Any:
-        tag = node.tag
-        value = node.value
-        if not isinstance(tag, str):
-            tag = getattr(tag, "value", str(tag))
-        if tag == _TAG + "str":
-            return value
-        if tag == _TAG + "null":
-            return None
-        if tag == _TAG + "bool":
-            return value.lower() == "true"
-        if tag == _TAG + "int":
-            return _parse_int(value)
-        if tag == _TAG + "float":
-            return _parse_float(value)
-        if tag in (_TAG + "timestamp", _TAG + "binary"):
-            return value
-        self._problem(node, path, f"unsupported YAML tag `{tag}`")
-        return value
-
-
-def _parse_int(text: str) -> int:
-    t = text.replace("_", "")
-    sign = -1 if t.startswith("-") else 1
-    t = t.lstrip("+-")
-    if t.startswith(("0x", "0X")):
-        return sign * int(t[2:], 16)
-    if t.startswith(("0o", "0O")):
-        return sign * int(t[2:], 8)
-    if t.startswith(("0b", "0B")):
-        return sign * int(t[2:], 2)
-    return sign * int(t, 10)
-
-
-def _parse_float(text: str) -> float | str:
-    t = text.replace("_", "").lower()
-    if t in (".inf", "+.inf"):
-        return float("inf")
-    if t == "-.inf":
-        return float("-inf")
-    if t == ".nan":
-        return float("nan")
-    try:
-        return float(t)
-    except ValueError:
-        return text
+def _not_utf8(file: str, exc: UnicodeDecodeError) -> Diagnostic:
+    raw = bytes(exc.object)
+    line = raw.count(b"\n", 0, exc.start) + 1
+    column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+    byte = raw[exc.start]
+    return Diagnostic(
+        file, line, column, "$", f"the file is not UTF-8 text: byte 0x{byte:02x} cannot be decoded (save the file as UTF-8)"
+    )

@@ -18,8 +18,9 @@ from ottermq.compiler import compile_pipeline
 from ottermq.errors import SpecError
 from ottermq.plan import ExecutionPlan, canonical_json
 from ottermq.spec.checks import document_checks, resolve_path
-from ottermq.spec.diagnostics import Diagnostic, sort_diagnostics
+from ottermq.spec.diagnostics import Diagnostic, format_json_path, sort_diagnostics
 from ottermq.spec.loader import SourceDocument, load_paths
+from ottermq.spec.parallel import check_documents
 from ottermq.spec.template_checks import template_checks
 from ottermq.spec.validate import schema_diagnostics
 from ottermq.templating import TemplateEngine
@@ -46,14 +47,17 @@ class ValidationResult:
         return not self.diagnostics
 
 
-def validate_paths(paths: Iterable[str | os.PathLike[str]], *, engine: TemplateEngine | None = None) -> ValidationResult:
-    """Load, check and (when everything is valid) compile every pipeline under ``paths``."""
+def validate_paths(
+    paths: Iterable[str | os.PathLike[str]], *, engine: TemplateEngine | None = None, processes: int | None = None
+) -> ValidationResult:
+    """Load, check and (when everything is valid) compile every pipeline under ``paths``.
+
+    ``processes`` sets how many processes check the documents (by default more than one
+    only for large repositories; see parallel.py). The result is the same whatever it is.
+    """
     engine = engine or TemplateEngine()
     documents, problems = load_paths(paths)
-    for doc in documents:
-        problems.extend(schema_diagnostics(doc))
-        problems.extend(document_checks(doc))
-        problems.extend(template_checks(doc, engine))
+    problems.extend(check_documents(documents, document_problems, engine, processes=processes))
     problems.extend(_cross_document_checks(documents))
     diagnostics = tuple(sort_diagnostics(problems))
     if diagnostics:
@@ -71,12 +75,29 @@ def validate_paths(paths: Iterable[str | os.PathLike[str]], *, engine: TemplateE
     return ValidationResult(tuple(documents), (), tuple(compiled))
 
 
+def document_problems(doc: SourceDocument, engine: TemplateEngine) -> list[Diagnostic]:
+    """The mistakes of one document by itself: schema, semantic and template checks."""
+    return [*schema_diagnostics(doc), *_without_broken(doc, [*document_checks(doc), *template_checks(doc, engine)])]
+
+
 def compile_paths(paths: Iterable[str | os.PathLike[str]], *, engine: TemplateEngine | None = None) -> tuple[CompiledPipeline, ...]:
     """Like :func:`validate_paths`, but raise SpecError when anything is wrong."""
     result = validate_paths(paths, engine=engine)
     if not result.ok:
         raise SpecError(result.diagnostics)
     return result.pipelines
+
+
+def _without_broken(doc: SourceDocument, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop what the checks say about values the loader already reported as unusable."""
+    if not doc.broken:
+        return diagnostics
+    prefixes = [format_json_path(path) for path in doc.broken]
+
+    def about_broken(path: str) -> bool:
+        return any(path == p or path.startswith((p + ".", p + "[")) or p == "$" for p in prefixes)
+
+    return [d for d in diagnostics if not about_broken(d.path)]
 
 
 class _ModuleDigests:
@@ -98,8 +119,7 @@ def _cross_document_checks(documents: list[SourceDocument]) -> list[Diagnostic]:
     for doc in documents:
         data: Any = doc.data
         if not isinstance(data, dict):
-            out.append(doc.diagnostic((), "a pipeline document must be a mapping (name, tasks, ...)"))
-            continue
+            continue  # the schema reports it
         name = data.get("name")
         if isinstance(name, str):
             first = names.get(name)
@@ -114,14 +134,31 @@ def _cross_document_checks(documents: list[SourceDocument]) -> list[Diagnostic]:
             if queue in queues and queues[queue][0] != text:
                 _, other, owner = queues[queue]
                 line, _ = other.locate(("queues", queue), key=True)
+                differences = _differences(other.data["queues"][queue], spec)
                 out.append(
                     doc.diagnostic(
                         ("queues", queue),
-                        f"queue `{queue}` is also declared by pipeline `{owner}` ({other.file}:{line}) with other settings; "
-                        "queues are shared by name, so their settings must match",
+                        f"queue `{queue}` is also declared by pipeline `{owner}` ({other.file}:{line}) with other settings"
+                        f"{differences}; queues are shared by name, so their settings must match",
                         key=True,
                     )
                 )
             else:
                 queues.setdefault(queue, (text, doc, str(name)))
     return out
+
+
+def _differences(first: Any, second: Any) -> str:
+    """` (concurrency: 8 there, 2 here)` for two queue declarations that differ key by key."""
+    if not isinstance(first, dict) or not isinstance(second, dict):
+        return ""
+    keys = sorted(k for k in {*first, *second} if canonical_json(first.get(k)) != canonical_json(second.get(k)))
+    parts = [f"{k}: {_setting(first, k)} there, {_setting(second, k)} here" for k in keys[:3]]
+    more = f", and {len(keys) - 3} more" if len(keys) > 3 else ""
+    return f" ({'; '.join(parts)}{more})" if parts else ""
+
+
+def _setting(spec: dict[str, Any], key: str) -> str:
+    if key not in spec:
+        return "not set"
+    return spec[key] if isinstance(spec[key], str) else canonical_json(spec[key])

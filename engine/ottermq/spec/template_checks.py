@@ -1,13 +1,14 @@
 """Static checks of the templates in a pipeline: syntax, sandbox, and what they refer to.
 
 A template may use `params.NAME` (a declared param), `tasks.NAME.output` (a task among
-its transitive needs), `run` (id, pipeline, version, created_at, priority), `attempt`
+its `needs`), `run` (id, pipeline, version, created_at, priority), `attempt`
 (1 on the first try), and, in a fan-out task, `item` and `index`. Schedule params may use `schedule`. Anything else a
 template names is reported here, at validate time, instead of failing a run later.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -18,7 +19,7 @@ from ottermq.spec.loader import SourceDocument
 from ottermq.suggest import did_you_mean
 from ottermq.templating import TemplateEngine, is_template
 
-__all__ = ["template_checks", "transitive_needs", "RUN_FIELDS", "TASK_FIELDS", "SCHEDULE_FIELDS"]
+__all__ = ["template_checks", "RUN_FIELDS", "TASK_FIELDS", "SCHEDULE_FIELDS"]
 
 RUN_FIELDS = ("id", "pipeline", "version", "created_at", "priority")
 TASK_FIELDS = ("output", "error", "state")
@@ -28,20 +29,6 @@ _FILTERS_AND_GLOBALS = frozenset({"range", "dict"})
 
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
-
-
-def transitive_needs(tasks: Mapping[str, Any], name: str) -> set[str]:
-    seen: set[str] = set()
-    stack = [name]
-    while stack:
-        current = stack.pop()
-        needs = _mapping(tasks.get(current)).get("needs")
-        for need in needs if isinstance(needs, list) else []:
-            if isinstance(need, str) and need not in seen and need in tasks:
-                seen.add(need)
-                stack.append(need)
-    seen.discard(name)
-    return seen
 
 
 def _strings(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
@@ -63,34 +50,55 @@ def template_checks(doc: SourceDocument, engine: TemplateEngine) -> list[Diagnos
     out: list[Diagnostic] = []
     for name, task in tasks.items():
         task = _mapping(task)
-        upstream = transitive_needs(tasks, name)
+        upstream = _Upstream(tasks, name)
         fan_out = "for_each" in task
         scope = _Scope(params=params, tasks=tasks, upstream=upstream, allow_item=fan_out, allow_schedule=False, task=name)
         for path, source in _strings(task.get("input"), ("tasks", name, "input")):
             out.extend(_check(doc, engine, path, source, scope))
-        item_free = _Scope(params=params, tasks=tasks, upstream=upstream, allow_item=False, allow_schedule=False, task=name)
+        item_free = _Scope(
+            params=params, tasks=tasks, upstream=upstream, allow_item=False, allow_schedule=False, task=name, in_for_each=True
+        )
         for path, source in _strings(task.get("for_each"), ("tasks", name, "for_each")):
             out.extend(_check(doc, engine, path, source, item_free))
     for name, schedule in _mapping(data.get("schedules")).items():
-        scope = _Scope(params=params, tasks={}, upstream=set(), allow_item=False, allow_schedule=True, task=None)
+        scope = _Scope(params=params, tasks={}, upstream=_Upstream({}, ""), allow_item=False, allow_schedule=True, task=None)
         for path, source in _strings(_mapping(schedule).get("params"), ("schedules", name, "params")):
             out.extend(_check(doc, engine, path, source, scope))
     return out
 
 
+class _Upstream:
+    """The tasks a task needs directly: the only ones whose outputs its templates may read.
+
+    Like `needs.X.outputs` in GitHub Actions: an output a task reads is one it visibly
+    waits for, and the worker hands it exactly those outputs.
+    """
+
+    __slots__ = ("_needs",)
+
+    def __init__(self, tasks: Mapping[str, Any], name: str) -> None:
+        needs = _mapping(tasks.get(name)).get("needs")
+        self._needs = frozenset(n for n in needs if isinstance(n, str)) if isinstance(needs, list) else frozenset()
+
+    def __contains__(self, task: object) -> bool:
+        return task in self._needs
+
+
 class _Scope:
-    __slots__ = ("params", "tasks", "upstream", "allow_item", "allow_schedule", "task")
+    __slots__ = ("params", "tasks", "upstream", "allow_item", "allow_schedule", "task", "in_for_each")
 
     def __init__(
         self,
         *,
         params: Mapping[str, Any],
         tasks: Mapping[str, Any],
-        upstream: set[str],
+        upstream: _Upstream,
         allow_item: bool,
         allow_schedule: bool,
         task: str | None,
+        in_for_each: bool = False,
     ) -> None:
+        self.in_for_each = in_for_each
         self.params = params
         self.tasks = tasks
         self.upstream = upstream
@@ -113,25 +121,74 @@ def _check(doc: SourceDocument, engine: TemplateEngine, path: JsonPath, source: 
     try:
         info = engine.analyse(source)
     except TemplateSyntaxError as exc:
-        line, column = doc.locate(path)
-        yield Diagnostic(doc.file, line + (exc.lineno or 1) - 1, column, _fmt(path), f"template syntax error: {exc.message}")
+        message, lineno = _explain_syntax_error(source, exc)
+        line, column = _syntax_error_position(doc, path, lineno)
+        yield Diagnostic(doc.file, line, column, _fmt(path), f"template syntax error: {message}")
         return
-    for attr in info.private_attributes:
-        yield doc.diagnostic(path, f"templates may not use `{attr}` (names starting with `_` are blocked by the sandbox)")
+    if info.private_attributes:
+        blocked = " and ".join(f"`{a}`" for a in sorted(set(info.private_attributes)))
+        yield doc.diagnostic(path, f"templates may not use {blocked} (names starting with `_` are blocked by the sandbox)")
     roots = scope.roots()
-    for name in sorted(info.free_names):
+    # Diagnostics are sorted when reported, so nothing here needs an order.
+    for name in info.free_names:
         if name in roots or name in _FILTERS_AND_GLOBALS:
             continue
-        if name in ("item", "index") and scope.task is not None:
+        if name in ("item", "index") and scope.in_for_each:
+            yield doc.diagnostic(
+                path, f"`{name}` is not defined in `for_each` itself: it is each element of the list `for_each` gives, in `input`"
+            )
+        elif name in ("item", "index") and scope.task is not None:
             yield doc.diagnostic(path, f"`{name}` is only defined in tasks with `for_each`")
         elif name == "schedule":
             yield doc.diagnostic(path, "`schedule` is only defined in schedule params")
         else:
             yield doc.diagnostic(path, f"unknown variable `{name}`{did_you_mean(name, roots)} (templates can use {', '.join(roots)})")
-    for ref in sorted(info.references, key=lambda r: (r.root, r.name or "")):
+    for ref in info.references:
         if ref.name is None or ref.root not in info.free_names:
             continue
         yield from _check_reference(doc, path, ref.root, ref.name, scope)
+    for root, task, field in info.fields:
+        if root != "tasks" or root not in info.free_names or scope.task is None or field in TASK_FIELDS:
+            continue
+        if task in scope.upstream:
+            hint = did_you_mean(field, TASK_FIELDS)
+            yield doc.diagnostic(path, f"unknown field `{field}` of task `{task}`{hint} (a task has {', '.join(TASK_FIELDS)})")
+
+
+_BLOCK_TAG = re.compile(r"\{%[-+]?\s*(\w+)([^%]*)")
+_BLOCKS = frozenset({"for", "if", "macro", "call", "filter", "with", "block", "autoescape", "set"})
+
+
+def _explain_syntax_error(source: str, exc: TemplateSyntaxError) -> tuple[str, int]:
+    """Jinja's message and line, except for a block left open, which is told at the line that opens it."""
+    text = exc.message or "invalid template"
+    if text.startswith("Unexpected end of template"):
+        unclosed = _unclosed_block(source)
+        if unclosed is not None:
+            name, lineno = unclosed
+            return f"`{{% {name} %}}` is never closed: add `{{% end{name} %}}`", lineno
+    if text == "unexpected '}'":
+        return "unexpected `}`: an expression opened with `{{` closes with `}}`", exc.lineno or 1
+    return text, exc.lineno or 1
+
+
+def _unclosed_block(source: str) -> tuple[str, int] | None:
+    stack: list[tuple[str, int]] = []
+    for match in _BLOCK_TAG.finditer(source):
+        tag, rest = match.group(1), match.group(2)
+        if tag in _BLOCKS and not (tag == "set" and "=" in rest):
+            stack.append((tag, source.count("\n", 0, match.start()) + 1))
+        elif tag.startswith("end") and stack and stack[-1][0] == tag[3:]:
+            stack.pop()
+    return stack[-1] if stack else None
+
+
+def _syntax_error_position(doc: SourceDocument, path: JsonPath, lineno: int) -> tuple[int, int]:
+    """The line a template syntax error is on: exact in a `|` block, where lines map one to one; else the value."""
+    start = doc.block_starts.get(path)
+    if start is not None:
+        return start[0] + lineno - 1, start[1]
+    return doc.locate(path)
 
 
 def _check_reference(doc: SourceDocument, path: JsonPath, root: str, name: str, scope: _Scope) -> Iterator[Diagnostic]:

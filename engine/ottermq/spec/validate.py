@@ -15,9 +15,11 @@ from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 
 from ottermq.spec.diagnostics import Diagnostic, JsonPath
+from ottermq.spec.hints import key_suggestion, list_for_mapping, nesting_hint, type_hint
 from ottermq.spec.loader import SourceDocument
 from ottermq.spec.schema import pipeline_validator
 from ottermq.suggest import did_you_mean
+from ottermq.templating import is_template
 
 __all__ = ["schema_diagnostics"]
 
@@ -44,43 +46,139 @@ _ENTRY_NOUNS = {
 
 def schema_diagnostics(document: SourceDocument) -> list[Diagnostic]:
     """Every schema violation in ``document``."""
+    # Unknown keys first: one may explain an empty mapping next to it (a key not indented under it).
+    errors = sorted(pipeline_validator().iter_errors(document.data), key=lambda e: e.validator != "additionalProperties")
+    translator = _Translator(document)
     out: list[Diagnostic] = []
-    for error in pipeline_validator().iter_errors(document.data):
-        out.extend(_translate(document, error))
+    for error in errors:
+        out.extend(translator.translate(error))
     return out
 
 
-def _translate(doc: SourceDocument, error: ValidationError) -> Iterator[Diagnostic]:
-    path: JsonPath = tuple(error.absolute_path)
-    validator = error.validator
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    if validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = sorted(schema.get("properties", {}))
-        for key in error.instance:
-            if key not in schema.get("properties", {}):
-                hint = did_you_mean(key, allowed)
-                where = _where(path)
-                yield doc.diagnostic((*path, key), f"unknown key `{key}`{where}{hint}", key=True)
-        return
-    if "propertyNames" in error.absolute_schema_path:
-        # jsonschema reports a bad key at its parent mapping, with the key as the instance.
-        name = str(error.instance)
-        noun = _ENTRY_NOUNS.get(str(path[-1]) if path else "", "key")
-        detail = schema.get("errorMessage") or _message_for(error, name)
-        yield doc.diagnostic((*path, name), f"{noun} name `{name}` {detail}", key=True)
-        return
-    if validator in ("anyOf", "oneOf") and error.context:
-        branch = _matching_branch(error)
-        if branch is not None:
-            for sub in branch:
-                yield from _translate(doc, sub)
+class _Translator:
+    def __init__(self, doc: SourceDocument) -> None:
+        self.doc = doc
+        # Empty mappings whose keys were found next to them (reported at those keys instead).
+        self.explained_empty: set[JsonPath] = set()
+
+    def translate(self, error: ValidationError) -> Iterator[Diagnostic]:
+        doc = self.doc
+        path: JsonPath = tuple(error.absolute_path)
+        validator = error.validator
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        instance = error.instance
+        if any(path[: len(broken)] == broken for broken in doc.broken):
             return
-    if validator == "required":
-        missing = [k for k in schema.get("required", ()) if isinstance(error.instance, dict) and k not in error.instance]
-        for key in missing:
-            yield doc.diagnostic(path, f"missing required key `{key}`", key=True)
-        return
-    yield doc.diagnostic(path, _message_for(error, error.instance), key=False)
+        if validator == "additionalProperties" and isinstance(instance, dict):
+            yield from self._unknown_keys(path, schema, instance)
+            return
+        if "propertyNames" in error.absolute_schema_path:
+            # jsonschema reports a bad key at its parent mapping, with the key as the instance.
+            name = str(instance)
+            noun = _ENTRY_NOUNS.get(str(path[-1]) if path else "", "key")
+            detail = schema.get("errorMessage") or _message_for(error, name)
+            yield doc.diagnostic((*path, name), f"{noun} name `{name}` {detail}", key=True)
+            return
+        if validator == "oneOf" and _misspelt_alternative(schema, instance):
+            return  # the unknown key is reported, with the alternative it meant
+        if validator in ("anyOf", "oneOf") and error.context:
+            branch = _matching_branch(error)
+            if branch is not None:
+                for sub in branch:
+                    yield from self.translate(sub)
+                return
+        if validator == "required":
+            yield from self._missing_keys(path, schema, instance)
+            return
+        if validator == "uniqueItems" and isinstance(instance, list):
+            yield from _duplicates(doc, path, instance)
+            return
+        if validator == "type":
+            expected = [error.validator_value] if isinstance(error.validator_value, str) else list(error.validator_value)
+            if instance is None and "object" in expected and path in self.explained_empty:
+                return
+            if not path:
+                yield doc.diagnostic(path, _root_message(instance))
+                return
+            if isinstance(instance, list) and "object" in expected and len(path) == 1 and str(path[0]) in _ENTRY_NOUNS:
+                yield doc.diagnostic(path, list_for_mapping(_ENTRY_NOUNS[str(path[0])], instance))
+                return
+            if _is_template(instance):
+                yield doc.diagnostic(path, _template_message(instance))
+                return
+            hint = "" if instance is None else type_hint(path, expected, instance)
+            # An empty value has no text of its own to point at: point at its key.
+            yield doc.diagnostic(path, _message_for(error, instance) + hint, key=instance is None)
+            return
+        if _is_template(instance) and validator in ("pattern", "enum", "anyOf", "oneOf", "minLength"):
+            yield doc.diagnostic(path, _template_message(instance))
+            return
+        # A mapping that lacks a choice (`cron` or `interval`) is pointed at by its key.
+        yield doc.diagnostic(path, _message_for(error, instance), key=validator == "oneOf" and isinstance(instance, dict))
+
+    def _unknown_keys(self, path: JsonPath, schema: dict[str, Any], instance: dict[str, Any]) -> Iterator[Diagnostic]:
+        properties = schema.get("properties", {})
+        allowed = sorted(properties)
+        for key in instance:
+            if key in properties:
+                continue
+            suggestion = key_suggestion(key, allowed)
+            hint = f", did you mean `{suggestion}`?" if suggestion else ""
+            if not hint:
+                hint, empty = nesting_hint(key, instance, properties)
+                if empty is not None:
+                    self.explained_empty.add((*path, empty))
+            yield self.doc.diagnostic((*path, key), f"unknown key `{key}`{_where(path)}{hint}", key=True)
+
+    def _missing_keys(self, path: JsonPath, schema: dict[str, Any], instance: Any) -> Iterator[Diagnostic]:
+        if not isinstance(instance, dict):
+            return
+        properties = schema.get("properties", {})
+        allowed = sorted(properties)
+        # A misspelt key is reported once, as unknown with its suggestion, not also as missing.
+        meant = {key_suggestion(k, allowed) for k in instance if k not in properties}
+        for key in schema.get("required", ()):
+            if key not in instance and key not in meant:
+                yield self.doc.diagnostic(path, f"missing required key `{key}`", key=True)
+
+
+def _misspelt_alternative(schema: dict[str, Any], instance: Any) -> bool:
+    """`every: 15m` in a schedule: the value has none of the alternatives, but an unknown key meant one."""
+    if not isinstance(instance, dict):
+        return False
+    alternatives = {b["required"][0] for b in schema.get("oneOf", ()) if isinstance(b, dict) and b.get("required")}
+    if any(k in instance for k in alternatives):
+        return False
+    properties = schema.get("properties", {})
+    allowed = sorted(properties)
+    return any(key_suggestion(k, allowed) in alternatives for k in instance if k not in properties)
+
+
+def _is_template(value: Any) -> bool:
+    return isinstance(value, str) and is_template(value)
+
+
+def _template_message(value: str) -> str:
+    return (
+        f"`{_show(value)}` is a template, but this setting is not templated: templates are rendered only "
+        "in a task's `input` and `for_each` and in schedule `params` (write the value itself)"
+    )
+
+
+def _root_message(instance: Any) -> str:
+    message = f"a pipeline document must be a mapping (name, tasks, ...), got {_describe(instance)}"
+    if isinstance(instance, list) and any(isinstance(item, dict) and "tasks" in item for item in instance):
+        message += "; write one pipeline per YAML document, separated by `---` lines, instead of a list"
+    return message
+
+
+def _duplicates(doc: SourceDocument, path: JsonPath, items: list[Any]) -> Iterator[Diagnostic]:
+    seen: list[str] = []
+    for i, item in enumerate(items):
+        text = json.dumps(item, sort_keys=True, default=str)
+        if text in seen:
+            yield doc.diagnostic((*path, i), f"`{_show(item)}` is listed twice")
+        seen.append(text)
 
 
 def _matching_branch(error: ValidationError) -> list[ValidationError] | None:
@@ -118,8 +216,8 @@ def _message_for(error: ValidationError, value: Any) -> str:
     custom = schema.get("errorMessage")
     validator = error.validator
     if custom and validator == "oneOf":
-        return str(custom)
-    if custom and validator in ("pattern", "anyOf", "type", "minimum"):
+        return str(custom) + _present_keys(error.validator_value, value)
+    if custom and validator in ("pattern", "anyOf", "type", "minimum", "maximum") and value is not None:
         return f"`{_show(value)}` {custom}"
     if validator == "type":
         expected = error.validator_value
@@ -147,6 +245,19 @@ def _message_for(error: ValidationError, value: Any) -> str:
     if validator in ("anyOf", "oneOf") and error.context:
         return _message_for(best_match(error.context), value)
     return error.message
+
+
+def _present_keys(branches: Any, value: Any) -> str:
+    """For "exactly one of `a` or `b`": which of them the value has."""
+    keys = [b["required"][0] for b in branches if isinstance(b, dict) and b.get("required")]
+    if not isinstance(value, dict) or len(keys) != len(branches):
+        return ""
+    present = [k for k in keys if k in value]
+    if len(present) == len(keys):
+        return " (it has both)" if len(keys) == 2 else " (it has all of them)"
+    if not present:
+        return " (it has neither)" if len(keys) == 2 else " (it has none of them)"
+    return ""
 
 
 def _describe(value: Any) -> str:
