@@ -1,5 +1,5 @@
-// enrich_record: normalises one ETL record (see ../README.md).
-import { Kind, Outcome, call, cents, isNumber, isString, ok, parseInput, permanent, quote } from "./lib/handler";
+// enrich_record: normalises one ETL record, or a batch of them (see ../README.md).
+import { JsonValue, Kind, Outcome, call, cents, isNumber, isString, ok, parseInput, permanent, quote } from "./lib/handler";
 
 export { cabi_realloc, cabi_post_handle } from "./lib/handler";
 
@@ -35,11 +35,8 @@ function category(amountCents: i64): string {
   return "large";
 }
 
-function run(input: string): Outcome {
-  const parsed = parseInput(input);
-  const failure = parsed.failure;
-  if (failure != null) return failure;
-  const record = parsed.value;
+/** One record's output, or the permanent failure of its first failed check. */
+function enrich(record: JsonValue): Outcome {
   if (record.kind != Kind.Object) return permanent("record must be a JSON object");
   const id = record.get("id");
   const rawName = record.get("name");
@@ -54,4 +51,23 @@ function run(input: string): Outcome {
   const amountCents = cents(amount.num);
   return ok("{\"id\":" + quote(id.str) + ",\"name\":" + quote(name) + ",\"amount_cents\":" + amountCents.toString() +
     ",\"category\":" + quote(category(amountCents)) + "}");
+}
+
+/**
+ * One record (an object) or a batch (an array of records, answered with an
+ * array); one invalid record fails the whole batch, naming the record.
+ */
+function run(input: string): Outcome {
+  const parsed = parseInput(input);
+  const failure = parsed.failure;
+  if (failure != null) return failure;
+  const value = parsed.value;
+  if (value.kind != Kind.Array) return enrich(value);
+  const outputs = new Array<string>(value.items.length);
+  for (let i = 0; i < value.items.length; i++) {
+    const one = enrich(value.items[i]);
+    if (!one.ok) return permanent("record " + (i + 1).toString() + ": " + one.text);
+    outputs[i] = one.text;
+  }
+  return ok("[" + outputs.join(",") + "]");
 }

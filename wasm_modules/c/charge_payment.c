@@ -1,10 +1,20 @@
 /*
  * charge_payment: a deterministic stand-in for a payment gateway, used to
- * show retries and dead-lettering (see ../README.md).
+ * show retries and dead-lettering (see ../README.md). With the environment
+ * variable PAYMENT_GATEWAY_MODE granted and set to `sandbox`, transaction ids
+ * say so.
  */
 #include "runtime/ottermq_handler.h"
 
 static int positive_integer(const om_json *v) { return om_json_is_integer(v) && v->number >= 1; }
+
+static int sandbox_mode(void) {
+    const char *mode = om_env("PAYMENT_GATEWAY_MODE");
+    const char *want = "sandbox";
+    if (!mode) return 0;
+    while (*mode && *mode == *want) mode++, want++;
+    return *mode == 0 && *want == 0;
+}
 
 om_result om_handle(const char *input, size_t len) {
     const char *error;
@@ -42,7 +52,7 @@ om_result om_handle(const char *input, size_t len) {
 
     om_buf out = {0};
     om_buf txn = {0};
-    om_put(&txn, "txn-");
+    om_put(&txn, sandbox_mode() ? "sbx-" : "txn-");
     om_put_n(&txn, order_id->str, order_id->len);
     om_put(&txn, "-");
     om_put_int(&txn, (int64_t)attempt->number);

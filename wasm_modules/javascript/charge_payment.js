@@ -1,6 +1,15 @@
 // charge_payment: a deterministic stand-in for a payment gateway, used to
-// show retries and dead-lettering (see ../README.md).
+// show retries and dead-lettering (see ../README.md). With the environment
+// variable PAYMENT_GATEWAY_MODE granted and set to `sandbox`, transaction ids
+// say so. Built for the `handler-with-env` world (../wit/handler.wit).
+import { getEnvironment } from "wasi:cli/environment@0.2.12";
 import { handlerExport, isInteger, isNonEmptyString, isObject, permanent, retryable } from "./ottermq_handler.js";
+
+// Read at every call, not at module load: componentize-js snapshots the
+// module's top level at build time, when no grant applies.
+function sandboxMode() {
+  return getEnvironment().some(([name, value]) => name === "PAYMENT_GATEWAY_MODE" && value === "sandbox");
+}
 
 function chargePayment(payment) {
   if (!isObject(payment)) throw permanent("payment must be a JSON object");
@@ -22,7 +31,7 @@ function chargePayment(payment) {
     status: "captured",
     amount_cents: amount,
     attempt,
-    transaction_id: `txn-${orderId}-${attempt}`,
+    transaction_id: `${sandboxMode() ? "sbx" : "txn"}-${orderId}-${attempt}`,
   };
 }
 

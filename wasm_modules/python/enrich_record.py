@@ -1,11 +1,11 @@
-"""enrich_record: normalises one ETL record (see ../README.md)."""
+"""enrich_record: normalises one ETL record, or a batch of them (see ../README.md)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from ottermq_handler import cents, handler_world, is_number, non_empty_str, permanent
+from ottermq_handler import Failure, cents, handler_world, is_number, non_empty_str, permanent
 
 WHITESPACE = re.compile(r"[ \t\n\r]+")
 ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -26,7 +26,7 @@ def category(amount_cents: int) -> str:
     return "large"
 
 
-def enrich_record(record: Any) -> dict[str, Any]:
+def enrich(record: Any) -> dict[str, Any]:
     if not isinstance(record, dict):
         raise permanent("record must be a JSON object")
     record_id = non_empty_str(record.get("id"))
@@ -43,6 +43,20 @@ def enrich_record(record: Any) -> dict[str, Any]:
         raise permanent("amount must be a number between -1000000000 and 1000000000")
     amount_cents = cents(amount)
     return {"id": record_id, "name": name, "amount_cents": amount_cents, "category": category(amount_cents)}
+
+
+def enrich_record(value: Any) -> Any:
+    """One record (an object) or a batch (an array of records, answered with an
+    array); one invalid record fails the whole batch, naming the record."""
+    if not isinstance(value, list):
+        return enrich(value)
+    outputs: list[dict[str, Any]] = []
+    for n, record in enumerate(value, start=1):
+        try:
+            outputs.append(enrich(record))
+        except Failure as failure:
+            raise permanent(f"record {n}: {failure.message}") from None
+    return outputs
 
 
 WitWorld = handler_world(enrich_record)

@@ -28,6 +28,7 @@ class Module:
     shape: str
     source: str  # relative to wasm_modules/
     module: str  # relative to wasm_modules/ (or to --out)
+    world: str = WORLD  # the WIT world a component targets (wit/handler.wit)
 
     @property
     def source_path(self) -> Path:
@@ -50,7 +51,8 @@ def build(module: Module, out: Path, tc: Toolchains) -> None:
 
 
 def _c_command(module: Module, out: Path, tc: Toolchains, work: Path) -> None:
-    sources = [module.source_path, C_RUNTIME / "json.c", C_RUNTIME / "command.c"]
+    # files.c costs nothing in handlers that open no file: the linker drops it.
+    sources = [module.source_path, C_RUNTIME / "json.c", C_RUNTIME / "files.c", C_RUNTIME / "command.c"]
     run([*tc.zig(), "cc", "-target", "wasm32-wasi", *C_FLAGS, "-o", out, *sources], env=tc.env())
 
 
@@ -67,7 +69,7 @@ def _c_component(module: Module, out: Path, tc: Toolchains, work: Path) -> None:
     core, embedded = work / "core.wasm", work / "embedded.wasm"
     _c_core(module, core, tc, work)
     wasm_tools = tc.venv_tool("wasm-tools")
-    run([wasm_tools, "component", "embed", WIT, "--world", WORLD, core, "-o", embedded])
+    run([wasm_tools, "component", "embed", WIT, "--world", module.world, core, "-o", embedded])
     run([wasm_tools, "component", "new", embedded, "-o", out])
 
 
@@ -93,7 +95,10 @@ def _assemblyscript_core(module: Module, out: Path, tc: Toolchains, work: Path) 
 def _go_command(module: Module, out: Path, tc: Toolchains, work: Path) -> None:
     env = dict(tc.env(), GOOS="wasip1", GOARCH="wasm")
     package = "./" + Path(module.source).parts[1]  # go/<package>/main.go
-    run([tc.venv_tool("go"), "build", "-ldflags=-s -w -buildid=", "-o", out, package], cwd=ROOT / "go", env=env)
+    # -buildvcs=false: otherwise Go stamps the repository's commit into the
+    # module, and every commit would change the bytes of an unchanged handler.
+    flags = ["-buildvcs=false", "-ldflags=-s -w -buildid="]
+    run([tc.venv_tool("go"), "build", *flags, "-o", out, package], cwd=ROOT / "go", env=env)
 
 
 def _python_component(module: Module, out: Path, tc: Toolchains, work: Path) -> None:
@@ -104,11 +109,12 @@ def _python_component(module: Module, out: Path, tc: Toolchains, work: Path) -> 
     for source in (module.source_path, module.source_path.with_name("ottermq_handler.py")):
         shutil.copyfile(source, app / source.name)
     componentize_py = tc.venv_tool("componentize-py")
-    run([componentize_py, "-d", WIT, "-w", WORLD, "componentize", "-p", app, module.source_path.stem, "-o", out], cwd=work)
+    run([componentize_py, "-d", WIT, "-w", module.world, "componentize", "-p", app, module.source_path.stem, "-o", out], cwd=work)
 
 
 def _javascript_component(module: Module, out: Path, tc: Toolchains, work: Path) -> None:
-    run(["node", ROOT / "tools" / "componentize.mjs", tc.componentize_js, module.source_path, WIT, out], cwd=work)
+    script = ROOT / "tools" / "componentize.mjs"
+    run(["node", script, tc.componentize_js, module.source_path, WIT, module.world, out], cwd=work)
 
 
 BUILDERS: Mapping[tuple[str, str], Builder] = {

@@ -19,6 +19,8 @@ void *om_alloc(size_t size) {
     return p;
 }
 
+const char *om_env(const char *name) { return getenv(name); }
+
 int main(void) {
     size_t len = 0, cap = 4096;
     char *input = om_alloc(cap);

@@ -325,6 +325,27 @@ int64_t om_to_cents(double amount) {
     return (int64_t)(scaled + 0.5);
 }
 
+static int fixed_digits(const char *s, int n, int *out) {
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+int om_json_is_date(const om_json *v) {
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int year, month, day;
+    if (!v || v->type != OM_STRING || v->len != 10 || v->str[4] != '-' || v->str[7] != '-') return 0;
+    if (!fixed_digits(v->str, 4, &year) || !fixed_digits(v->str + 5, 2, &month) || !fixed_digits(v->str + 8, 2, &day))
+        return 0;
+    if (month < 1 || month > 12 || day < 1) return 0;
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return day <= days[month - 1] + (month == 2 && leap);
+}
+
 /* ---- writer ----------------------------------------------------------- */
 
 static void reserve(om_buf *buf, size_t extra) {

@@ -41,6 +41,8 @@ int om_str_eq(const om_json *value, const char *text);
 int om_json_is_integer(const om_json *value);
 /* Money: a JSON number of currency units to integer cents, half away from zero. */
 int64_t om_to_cents(double amount);
+/* 1 when `value` is a string holding a real YYYY-MM-DD calendar date (leap years included). */
+int om_json_is_date(const om_json *value);
 
 /* ---- text building -------------------------------------------------- */
 
@@ -72,5 +74,11 @@ om_result om_fail(int permanent, const om_buf *message);
 om_result om_fail_msg(int permanent, const char *message);
 
 om_result om_handle(const char *input, size_t len);
+
+/* ---- the host ----------------------------------------------------------- */
+
+/* A granted environment variable, or NULL when it is not set or not granted.
+ * Commands only (runtime/command.c, wasi-libc): core modules import nothing. */
+const char *om_env(const char *name);
 
 #endif

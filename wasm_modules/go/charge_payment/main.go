@@ -1,9 +1,12 @@
 // charge_payment: a deterministic stand-in for a payment gateway, used to
-// show retries and dead-lettering (see ../../README.md).
+// show retries and dead-lettering (see ../../README.md). With the environment
+// variable PAYMENT_GATEWAY_MODE granted and set to `sandbox`, transaction ids
+// say so.
 package main
 
 import (
 	"fmt"
+	"os"
 
 	"ottermq.dev/examples/handlers/handler"
 )
@@ -57,12 +60,16 @@ func handle(input []byte) (any, error) {
 	if card == "declined" {
 		return nil, handler.Permanent("card declined")
 	}
+	prefix := "txn"
+	if os.Getenv("PAYMENT_GATEWAY_MODE") == "sandbox" {
+		prefix = "sbx"
+	}
 	return charge{
 		OrderID:       orderID,
 		Status:        "captured",
 		AmountCents:   amount,
 		Attempt:       attempt,
-		TransactionID: fmt.Sprintf("txn-%s-%d", orderID, attempt),
+		TransactionID: fmt.Sprintf("%s-%s-%d", prefix, orderID, attempt),
 	}, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 )
 
 // ExitPermanent is the exit code of a permanent failure.
@@ -96,4 +97,45 @@ func Cents(amount float64) int64 {
 		return -rounded
 	}
 	return rounded
+}
+
+// Date returns v if it is a string holding a real YYYY-MM-DD calendar date (leap years included).
+func Date(v any) (string, bool) {
+	s, ok := v.(string)
+	if !ok || len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return "", false
+	}
+	number := func(text string) int {
+		n := 0
+		for _, c := range []byte(text) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	year, month, day := number(s[:4]), number(s[5:7]), number(s[8:])
+	if year < 0 || month < 1 || month > 12 || day < 1 {
+		return "", false
+	}
+	days := [12]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+	if month == 2 && (year%4 == 0 && year%100 != 0 || year%400 == 0) {
+		days[1] = 29
+	}
+	return s, day <= days[month-1]
+}
+
+// FilePath joins the input's "dir" field (fallback when absent) and name.
+// ok is false when dir is not an absolute path: a string starting with "/"
+// and without NUL characters. Trailing slashes of dir are dropped.
+func FilePath(object map[string]any, fallback, name string) (path string, ok bool) {
+	dir := fallback
+	if raw, present := object["dir"]; present {
+		if dir, ok = raw.(string); !ok || !strings.HasPrefix(dir, "/") || strings.ContainsRune(dir, 0) {
+			return "", false
+		}
+	}
+	dir = strings.TrimRight(dir, "/")
+	return dir + "/" + name, true
 }
