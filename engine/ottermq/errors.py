@@ -18,6 +18,7 @@ carries the process exit code the CLI maps it to::
     ├── UsageError                  exit 2: the command line itself is wrong
     ├── StoreError                  a store operation refused (typed, carries the operation)
     │   └── LeaseLost               ack/extend/fail with a token that no longer owns the task
+    │       └── RunCancelled        the leased task's run was cancelled; nothing was written
     ├── EmbeddedServerError         the embedded Redis server could not be started
     └── InternalError               exit 3: a bug; the CLI logs the traceback
 
@@ -38,6 +39,7 @@ __all__ = [
     "OtterError",
     "ParamsError",
     "QueueFull",
+    "RunCancelled",
     "SandboxViolation",
     "SpecError",
     "StoreError",
@@ -150,6 +152,10 @@ class StoreError(OtterError):
 
 class LeaseLost(StoreError):
     """The lease token does not own the task any more; nothing was written."""
+
+
+class RunCancelled(LeaseLost):
+    """The run of a leased task was cancelled: stop the handler; its result is discarded."""
 
 
 class EmbeddedServerError(OtterError):

@@ -43,7 +43,7 @@ class Settings:
     lease_ms: int = 30_000
     # How long finished runs and their results are kept.
     retention_ms: int = 7 * 24 * 3600 * 1000
-    # Cap on the per-shard event stream (approximate, XADD MAXLEN ~).
+    # Roughly how many events each shard's stream keeps (older ones are trimmed).
     events_maxlen: int = 100_000
     log_level: str = "info"
 
