@@ -18,7 +18,7 @@ install: $(STAMP)
 ## The main job: a real pipeline end to end on the embedded Redis.
 demo: $(STAMP)
 	$(PY) -m ottermq validate pipelines/ examples/
-	$(PY) -m ottermq plan pipelines/checkout.yaml --param order_id=A-1001 --param customer=ada@example.com
+	$(PY) examples/demo.py
 
 ## Every test, against private Redis servers the suite starts itself. First, the quick
 ## handlers (C, AssemblyScript) are rebuilt from source and checked against the committed ones.

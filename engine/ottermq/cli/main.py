@@ -17,6 +17,15 @@ from ottermq.settings import load_settings
 SUBCOMMANDS: tuple[str, ...] = (
     "validate",
     "plan",
+    "apply",
+    "run",
+    "worker",
+    "runs",
+    "queues",
+    "dlq",
+    "events",
+    "pipelines",
+    "rollback",
     "server",
     "handler",
 )

@@ -1,0 +1,1 @@
+"""Workers: lease tasks, run their WASM handlers under limits, ack, retry and dead-letter in batches."""
