@@ -20,12 +20,6 @@ SUBCOMMANDS: tuple[str, ...] = (
     "apply",
     "run",
     "worker",
-    "runs",
-    "queues",
-    "dlq",
-    "events",
-    "pipelines",
-    "rollback",
     "server",
     "handler",
 )
