@@ -20,6 +20,12 @@ SUBCOMMANDS: tuple[str, ...] = (
     "apply",
     "run",
     "worker",
+    "runs",
+    "queues",
+    "dlq",
+    "events",
+    "pipelines",
+    "rollback",
     "server",
     "handler",
 )

@@ -94,8 +94,11 @@ def _done(unit: UnitView, origin: int) -> str | None:
 
 
 def _tail(unit: UnitView) -> str:
-    if unit.error and unit.state != "succeeded":
+    if unit.error and unit.state == "dead":
         return short(f"{unit.error_kind}: {unit.error}", TAIL_WIDTH)
+    if unit.error and unit.state != "succeeded":
+        # Waiting for another attempt: the error is the previous attempt's.
+        return short(f"last error: {unit.error_kind}: {unit.error}", TAIL_WIDTH)
     return short(unit.output, TAIL_WIDTH)
 
 
