@@ -98,11 +98,12 @@ class Executor:
             return [self._finish(t, spec, result) for t in tasks]
         outputs = json.loads(result.output or "null")
         if not isinstance(outputs, list) or len(outputs) != len(tasks):
-            message = f"batch handler returned {type(outputs).__name__} for {len(tasks)} items; expected a list of {len(tasks)} outputs"
+            message = (f"batch handler returned {type(outputs).__name__} for {len(tasks)} items; "
+                       f"expected a list of {len(tasks)} outputs")
             return [Completion(t, DeadLetter("invalid_output", message, "permanent")) for t in tasks]
         share = result.elapsed_ms / len(tasks)
         return [
-            Completion(t, Complete(json.dumps(out, separators=(",", ":"))), share, result.stderr)
+            Completion(t, Complete(json.dumps(out, separators=(",", ":"))), (), share, result.stderr)
             for t, out in zip(tasks, outputs, strict=True)
         ]
 

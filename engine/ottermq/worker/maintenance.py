@@ -39,6 +39,8 @@ class Extender:
                 self.tick()
             except GaveUp:
                 return
+            except Exception:  # noqa: BLE001 - a bug must not stop the extender: leases would expire
+                log.exception("internal error extending leases")
 
     def tick(self) -> int:
         """Extend the leases that are due; returns how many were due."""
@@ -77,6 +79,9 @@ class Reaper:
                 wait = self.tick(stopping)
             except GaveUp:
                 return
+            except Exception:  # noqa: BLE001 - a bug must not stop the reaper
+                log.exception("internal error reaping expired leases")
+                wait = REAP_MAX_S
             if time.monotonic() - self._last_summary >= SUMMARY_EVERY_S:
                 self.summary()
 

@@ -6,15 +6,21 @@ leased waits behind other work. Completions are written back in batches by the w
 anywhere are taken back by the reaper (maintenance.py). When there is nothing to lease,
 the fetcher blocks on the store's wake-up subscription, never on a sleep.
 
+With ``burst``, the worker returns once its queues have nothing ready or delayed and no
+task of theirs is leased, by it or by anyone else (another worker's result, or its expired
+lease, can still make work here). For a composite queue only its ready and delayed tasks
+count: tasks of its members leased by other workers are not seen.
+
 Shutdown (``stop()``, on SIGTERM): leasing stops; running tasks finish within the grace
-period and their results are written; then the worker returns. Tasks still running when
-the grace period ends (or on a second ``stop()``) are abandoned: their leases are no
-longer extended, so they expire and the tasks run again elsewhere. Nothing is lost, and
-only those tasks can run twice.
+period and their results are written; then the worker returns. Tasks still running, or
+whose results could not be written (Redis unreachable), when the grace period ends (or on
+a second ``stop()``) are abandoned: their leases are no longer extended, so they expire
+and the tasks run again elsewhere. Nothing is lost, and only those tasks can run twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import defaultdict
@@ -22,6 +28,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from ottermq.errors import OtterError, StoreUnavailable
+from ottermq.store.inspect import Inspector
 from ottermq.store.redis_store import RedisStore
 from ottermq.store.types import Lease, LeasedTask
 from ottermq.store.wake import WakeListener
@@ -55,6 +62,7 @@ class Worker:
         self._queues = list(queues)
         self._name = name
         self._burst = burst
+        self._inspector = Inspector(store)
         concurrency = max(1, concurrency)
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix=f"{name}-exec")
         self._slots = Slots(concurrency)
@@ -113,7 +121,7 @@ class Worker:
     def _finish(self, grace_s: float) -> None:
         """Let running tasks finish and be written back, within the grace period."""
         if self._inflight.count():
-            log.info("%s: waiting for %d running task(s) (grace %.0fs)", self._name, self._inflight.count(), grace_s)
+            log.info("%s: waiting for %d running task(s) (grace %gs)", self._name, self._inflight.count(), grace_s)
         if self._inflight.wait_empty(grace_s, self._abandon):
             return
         self._abandon.set()
@@ -140,11 +148,12 @@ class Worker:
                 if lease.tasks:
                     self._dispatch(lease.tasks)
                     continue
-                if self._burst and idle and lease.wake_at_ms is None:
+                if self._burst and idle and lease.wake_at_ms is None and not self._leased_elsewhere():
                     log.info("%s: no work left", self._name)
                     return
                 if not self._idle_wait(listener, lease.wake_at_ms):
-                    listener.close()
+                    with contextlib.suppress(Exception):  # best effort: its connection is already broken
+                        listener.close()
                     listener = None
         except GaveUp:
             return  # stopping while the store was unreachable
@@ -160,6 +169,12 @@ class Worker:
             raise
         self._slots.give(free - len(lease.tasks))
         return lease
+
+    def _leased_elsewhere(self) -> bool:
+        """Whether other workers hold tasks of our queues: their results (or, if they died, their
+        expired leases) can still make work for us, so a burst does not end yet."""
+        stats = self.retry.call(lambda: [self._inspector.queue_stats(q) for q in self._queues], self._stopping)
+        return any(s.in_flight > 0 for s in stats)
 
     def _idle_wait(self, listener: WakeListener, wake_at_ms: int | None) -> bool:
         """Sleep until a wake-up, the next due time or IDLE_WAIT_S; False when the subscription broke."""

@@ -80,6 +80,9 @@ class Writer:
         except OtterError as exc:
             log.error("could not write %d results (%s); their tasks will run again after their leases expire",
                       len(batch), exc)
+        except Exception:  # noqa: BLE001 - a bug must not stop the writer: every later result would be lost
+            log.exception("internal error writing %d results; their tasks will run again after their leases expire",
+                          len(batch))
         finally:
             self._inflight.remove(c.task for c in batch)
         return len(batch)
