@@ -22,7 +22,7 @@ from ottermq.clock import Clock, SystemClock
 from ottermq.errors import NotFound, UserError
 from ottermq.params import resolve_params
 from ottermq.plan import ExecutionPlan
-from ottermq.rendering import render_root_inputs, run_context
+from ottermq.rendering import render_root_inputs, run_context, run_envelope
 from ottermq.settings import Settings, load_settings
 from ottermq.store.catalog import Catalog
 from ottermq.store.events import Event, EventCursor, EventReader
@@ -31,7 +31,6 @@ from ottermq.store.redis_store import RedisStore
 from ottermq.store.types import FINISHED_RUN_STATES, RunCreated, RunRequest, RunState
 from ottermq.suggest import did_you_mean
 from ottermq.templating import TemplateEngine
-from ottermq.worker.execute import run_envelope
 
 __all__ = ["Client", "Events"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,7 +10,12 @@ from ottermq.errors import TemplateError
 from ottermq.plan import ExecutionPlan, TaskPlan
 from ottermq.templating import TemplateEngine
 
-__all__ = ["run_context", "render_input", "render_for_each", "render_root_inputs"]
+__all__ = ["run_context", "run_envelope", "render_input", "render_for_each", "render_root_inputs"]
+
+
+def run_envelope(params: Mapping[str, Any], created_at: str, priority: int) -> str:
+    """The JSON a run stores: its params and the metadata its templates see as `run`."""
+    return json.dumps({"params": params, "created_at": created_at, "priority": priority}, separators=(",", ":"))
 
 
 def run_context(

@@ -86,3 +86,28 @@ def test_run_ids_are_idempotent_and_params_are_checked(client: Client, repo: Pat
         client.run("checkout", {**ORDER, "region": "asia"})
     with pytest.raises(NotFound, match="did you mean `checkout`"):
         client.run("checkuot", ORDER)
+
+
+def test_events_subscribe_calls_back_for_each_matching_event(client: Client, repo: Path, runtime: WasmRuntime) -> None:
+    import threading
+
+    import ottermq
+
+    assert ottermq.Client is Client
+    client.apply(repo)
+    seen: list[str] = []
+    done = threading.Event()
+
+    def on_success(event: object) -> None:
+        seen.append(getattr(event, "unit_id", "") or "")
+        if seen[-1].endswith("|receipt"):  # the last task of the DAG
+            done.set()
+
+    unsubscribe = client.events.subscribe("task.succeeded", on_success)
+    created = client.run("checkout", ORDER)
+    drain(client, runtime, ["orders", "payments"])
+    assert client.wait(created.run_id, timeout=30).summary.state == "succeeded"
+    assert done.wait(timeout=10)
+    unsubscribe()
+    tasks = {u.split("|")[1] for u in seen if u}
+    assert {"validate", "price_line", "charge", "receipt"} <= tasks

@@ -24,15 +24,7 @@ from ottermq.wasm import CallResult
 from ottermq.worker.outcome import Complete, DeadLetter, Decision, Retry, decide
 from ottermq.worker.plans import HandlerCache, PlanCache
 
-__all__ = ["Completion", "Executor", "run_envelope", "RUN_ENVELOPE_KEYS"]
-
-# The run's stored JSON: its params and the metadata templates see as `run`.
-RUN_ENVELOPE_KEYS = ("params", "created_at", "priority")
-
-
-def run_envelope(params: dict[str, Any], created_at: str, priority: int) -> str:
-    return json.dumps({"params": params, "created_at": created_at, "priority": priority}, separators=(",", ":"))
-
+__all__ = ["Completion", "Executor"]
 
 @dataclass(frozen=True, slots=True)
 class Completion:
