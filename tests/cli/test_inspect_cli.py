@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import shutil
 import signal
 import subprocess
 import sys
@@ -37,25 +36,6 @@ QUEUES = ["orders", "payments", "payments_nodlq"]
 
 
 # --- fixtures ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def settings(redis_url: str, tmp_path: Path) -> Settings:
-    return Settings(redis_url=redis_url, data_dir=tmp_path / ".ottermq", lease_ms=5_000)
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[Client]:
-    with Client(settings=settings) as c:
-        yield c
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    """A copy of pipelines/ (module paths resolve through a link to wasm_modules/)."""
-    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
-    (tmp_path / "wasm_modules").symlink_to(ROOT / "wasm_modules")
-    return tmp_path / "pipelines"
 
 
 @pytest.fixture

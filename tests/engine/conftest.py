@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ottermq.client import Client
-from ottermq.settings import Settings
 from ottermq.store.catalog import Catalog
 from ottermq.wasm import WasmRuntime
 from ottermq.worker.execute import Executor
@@ -15,25 +13,6 @@ from ottermq.worker.plans import HandlerCache, PlanCache
 from ottermq.worker.runner import Worker
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def settings(redis_url: str, tmp_path: Path) -> Settings:
-    return Settings(redis_url=redis_url, data_dir=tmp_path / ".ottermq", lease_ms=5_000)
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[Client]:
-    with Client(settings=settings) as c:
-        yield c
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    """A copy of pipelines/ whose module paths still resolve (wasm_modules is linked beside it)."""
-    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
-    (tmp_path / "wasm_modules").symlink_to(ROOT / "wasm_modules")
-    return tmp_path / "pipelines"
 
 
 @pytest.fixture(scope="session")
