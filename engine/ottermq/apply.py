@@ -70,7 +70,7 @@ def _apply_one(
     compiled: CompiledPipeline, catalog: Catalog, store: Store, clock: Clock, current: int | None, dry_run: bool
 ) -> ApplyLine:
     plan = compiled.plan
-    old_plan = _plan_at(catalog, plan.pipeline, current) if current else None
+    old_plan = catalog.plan_at(plan.pipeline, current) if current else None
     if dry_run:
         if old_plan is None:
             return ApplyLine(plan.pipeline, "would create", 0, (current or 0) + 1, tuple(plan_diff(None, plan)))
@@ -110,24 +110,20 @@ def rollback(pipeline: str, version: int, *, catalog: Catalog, store: Store, clo
         known = catalog.pipelines()
         raise NotFound(f"pipeline `{pipeline}` has never been applied{did_you_mean(pipeline, known)}")
     target_hash = catalog.plan_hash(pipeline, version)
-    target = ExecutionPlan.from_json(catalog.plan_json(target_hash))
+    target = catalog.plan(target_hash)
     if target.hash != target_hash:
         raise InternalError(f"the stored plan of {pipeline} v{version} hashes to {target.hash}, not {target_hash}")
     missing = [h.name for h in target.handlers if not catalog.has_module(h.digest)]
     if missing:
         raise NotFound(f"{pipeline} v{version}: the modules of handlers {', '.join(missing)} are no longer in the catalog")
     current = catalog.latest_version(pipeline)
-    current_plan = _plan_at(catalog, pipeline, current) if current else None
+    current_plan = catalog.plan_at(pipeline, current) if current else None
     source = next((h.source for h in history if h.version == version and not h.removed), None)
     outcome = install_version(
         target, catalog, store, clock, cause=f"rollback to v{version}", source=source or catalog.plan_source(target_hash)
     )
     changes = tuple(plan_diff(current_plan, target)) if outcome.status == "configured" else ()
     return ApplyLine(pipeline, outcome.status, outcome.old_version, outcome.new_version, changes)
-
-
-def _plan_at(catalog: Catalog, pipeline: str, version: int) -> ExecutionPlan:
-    return ExecutionPlan.from_json(catalog.plan_json(catalog.plan_hash(pipeline, version)))
 
 
 def plan_diff(old: ExecutionPlan | None, new: ExecutionPlan) -> list[str]:

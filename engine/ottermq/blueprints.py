@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ottermq.plan import ExecutionPlan, QueuePlan, TaskPlan
+from ottermq.plan import ExecutionPlan, QueuePlan, RetryPlan, TaskPlan
 from ottermq.store.blueprint import (
     Backoff,
     BackoffKind,
@@ -18,7 +18,7 @@ from ottermq.store.blueprint import (
     TaskBlueprint,
 )
 
-__all__ = ["blueprint_of"]
+__all__ = ["backoff_of", "blueprint_of"]
 
 
 def blueprint_of(plan: ExecutionPlan, version: int) -> RunBlueprint:
@@ -52,6 +52,11 @@ def _queue(q: QueuePlan) -> QueueConfig:
     )
 
 
+def backoff_of(policy: RetryPlan) -> Backoff:
+    """The store's form of a task's backoff (the reaper computes the same delays in Lua)."""
+    return Backoff(kind=BackoffKind(policy.backoff), initial_ms=policy.initial_ms, max_ms=policy.max_ms, jitter=policy.jitter)
+
+
 def _task(t: TaskPlan) -> TaskBlueprint:
     r = t.retry
     return TaskBlueprint(
@@ -59,7 +64,7 @@ def _task(t: TaskPlan) -> TaskBlueprint:
         queue=t.queue,
         needs=t.needs,
         max_attempts=r.max_attempts,
-        backoff=Backoff(kind=BackoffKind(r.backoff), initial_ms=r.initial_ms, max_ms=r.max_ms, jitter=r.jitter),
+        backoff=backoff_of(r),
         retry_on=r.on,
         timeout_ms=t.timeout_ms,
         priority=t.priority,

@@ -73,7 +73,7 @@ class Client:
             version = latest
         key = (pipeline, version)
         if key not in self._plans:
-            self._plans[key] = ExecutionPlan.from_json(self.catalog.plan_json(self.catalog.plan_hash(pipeline, version)))
+            self._plans[key] = self.catalog.plan_at(pipeline, version)
         return self._plans[key], version
 
     # --- runs -----------------------------------------------------------------------------
@@ -124,11 +124,8 @@ class Client:
         return self.inspect.run(run_id)
 
     def runs(self, *, pipeline: str | None = None, state: str | None = None, limit: int = 50) -> list[RunSummary]:
-        finished = state in {s.value for s in FINISHED_RUN_STATES}
-        found = self.inspect.runs(finished=finished, pipeline=pipeline, limit=limit if state is None else limit * 4)
-        if state is None and len(found) < limit:
-            found += self.inspect.runs(finished=True, pipeline=pipeline, limit=limit - len(found))
-        return [r for r in found if state is None or r.state == state][:limit]
+        """The newest runs, newest first (optionally of one pipeline, in one state)."""
+        return self.inspect.recent_runs(pipeline=pipeline, state=state, limit=limit)
 
     def wait(self, run_id: str, timeout: float | None = None) -> RunDetail:
         """Block until the run has finished (or ``timeout`` seconds pass: then its current detail)."""

@@ -28,9 +28,7 @@ class Handles:
 
     def plan(self, pipeline: str, version: int) -> ExecutionPlan:
         """The plan of one version (raises NotFound when the catalog has no such version)."""
-        from ottermq.plan import ExecutionPlan
-
-        return ExecutionPlan.from_json(self.catalog.plan_json(self.catalog.plan_hash(pipeline, version)))
+        return self.catalog.plan_at(pipeline, version)
 
 
 @contextlib.contextmanager

@@ -30,12 +30,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 def _list(catalog: Any, args: argparse.Namespace, ctx: Context) -> int:
     from ottermq.cli.tables import table, when, write_json
-    from ottermq.plan import ExecutionPlan
-
     rows = []
     for name, version in catalog.pipelines().items():
         plan_hash = catalog.plan_hash(name, version)
-        plan = ExecutionPlan.from_json(catalog.plan_json(plan_hash))
+        plan = catalog.plan(plan_hash)
         entry = next((h for h in reversed(catalog.history(name)) if h.version == version and not h.removed), None)
         source = (entry.source if entry else None) or catalog.plan_source(plan_hash)
         rows.append({

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 # The values of ottermq.store.types.RunState, spelled out: importing the store here would
 # slow down `ottermq --help` (a test checks that the two agree).
 RUN_STATES = ("pending", "running", "succeeded", "failed", "cancelled")
-FINISHED_STATES = ("succeeded", "failed", "cancelled")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -57,15 +56,7 @@ def _list(h: Handles, args: argparse.Namespace, ctx: Context) -> int:
 
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
-    if args.state is None:
-        found = h.inspector.runs(finished=False, pipeline=args.pipeline, limit=args.limit)
-        found += h.inspector.runs(finished=True, pipeline=args.pipeline, limit=args.limit)
-    else:
-        # The indexes hold active and finished runs apart; a state narrows one of them further.
-        finished = args.state in FINISHED_STATES
-        found = [r for r in h.inspector.runs(finished=finished, pipeline=args.pipeline, limit=args.limit * 4)
-                 if r.state == args.state]
-    runs = sorted(found, key=lambda r: (r.created_ms, r.run_id), reverse=True)[: args.limit]
+    runs = h.inspector.recent_runs(pipeline=args.pipeline, state=args.state, limit=args.limit)
     if args.output == "json":
         write_json(ctx.out, [run_summary_json(r) for r in runs])
     elif runs:

@@ -150,11 +150,9 @@ def _supervise(args: argparse.Namespace, ctx: Context) -> int:
 def _queues(args: argparse.Namespace, catalog: object) -> list[str]:
     if not args.all_queues:
         return [q.strip() for q in args.queues.split(",") if q.strip()]
-    from ottermq.plan import ExecutionPlan
-
     names: list[str] = []
     for pipeline, version in catalog.pipelines().items():  # type: ignore[attr-defined]
-        plan = ExecutionPlan.from_json(catalog.plan_json(catalog.plan_hash(pipeline, version)))  # type: ignore[attr-defined]
+        plan = catalog.plan_at(pipeline, version)  # type: ignore[attr-defined]
         for task in plan.tasks:
             if task.queue not in names:
                 names.append(task.queue)

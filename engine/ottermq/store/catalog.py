@@ -15,6 +15,7 @@ from typing import Any
 
 from ottermq import keys
 from ottermq.errors import NotFound
+from ottermq.plan import ExecutionPlan
 from ottermq.settings import Settings
 from ottermq.store.boundary import translate_errors
 from ottermq.store.connection import connect
@@ -139,6 +140,14 @@ class Catalog:
         if value is None:
             raise NotFound(f"plan {plan_hash} is not in the catalog")
         return _text(value)
+
+    def plan(self, plan_hash: str) -> ExecutionPlan:
+        """The stored plan with this hash."""
+        return ExecutionPlan.from_json(self.plan_json(plan_hash))
+
+    def plan_at(self, pipeline: str, version: int) -> ExecutionPlan:
+        """The plan of one version of a pipeline (NotFound when the catalog has no such version)."""
+        return self.plan(self.plan_hash(pipeline, version))
 
     def plan_source(self, plan_hash: str) -> str | None:
         """The pipeline file a plan was last applied from, as the applying command showed it."""

@@ -10,7 +10,7 @@ from ottermq import keys
 from ottermq.errors import NotFound
 from ottermq.store.boundary import translate_errors
 from ottermq.store.redis_store import RedisStore, run_of
-from ottermq.store.types import RunState, TaskState, UnitState
+from ottermq.store.types import FINISHED_RUN_STATES, RunState, TaskState, UnitState
 
 __all__ = ["DeadTask", "Inspector", "QueueStats", "RunDetail", "RunSummary", "TaskView", "UnitView"]
 
@@ -133,6 +133,17 @@ class Inspector:
                 if len(out) >= limit:
                     break
         return out
+
+    def recent_runs(self, *, pipeline: str | None = None, state: str | None = None, limit: int = 50) -> list[RunSummary]:
+        """The newest runs, active and finished together (or only those in ``state``), newest first."""
+        if state is None:
+            found = self.runs(finished=False, pipeline=pipeline, limit=limit)
+            found += self.runs(finished=True, pipeline=pipeline, limit=limit)
+        else:
+            # The indexes hold active and finished runs apart; a state narrows one of them further.
+            finished = state in {s.value for s in FINISHED_RUN_STATES}
+            found = [r for r in self.runs(finished=finished, pipeline=pipeline, limit=limit * 4) if r.state == state]
+        return sorted(found, key=lambda r: (r.created_ms, r.run_id), reverse=True)[:limit]
 
     def run(self, run_id: str) -> RunDetail:
         p = self._ks.run_prefix(run_id)

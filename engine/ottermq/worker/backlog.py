@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ottermq.plan import ExecutionPlan
 from ottermq.store.catalog import Catalog
 from ottermq.store.inspect import Inspector
 from ottermq.store.redis_store import RedisStore
@@ -22,7 +21,7 @@ def concrete_queues(catalog: Catalog, names: Sequence[str]) -> list[str]:
     """``names`` with each composite queue (as the applied pipelines define it) replaced by its members."""
     members: dict[str, list[str]] = {}
     for pipeline, version in catalog.pipelines().items():
-        plan = ExecutionPlan.from_json(catalog.plan_json(catalog.plan_hash(pipeline, version)))
+        plan = catalog.plan_at(pipeline, version)
         for queue in plan.queues:
             if queue.kind == "composite":
                 members.setdefault(queue.name, [m.queue for m in queue.members])

@@ -21,7 +21,7 @@ from ottermq.rendering import render_for_each, render_input, run_context
 from ottermq.store.types import LeasedTask
 from ottermq.templating import TemplateEngine
 from ottermq.wasm import CallResult
-from ottermq.worker.outcome import Complete, DeadLetter, Decision, Retry, decide
+from ottermq.worker.outcome import Complete, DeadLetter, Decision, decide
 from ottermq.worker.plans import HandlerCache, PlanCache
 
 __all__ = ["Completion", "Executor"]
@@ -139,11 +139,3 @@ class Executor:
             permanent=result.permanent, attempt=task.attempt, policy=spec.retry, random=self._random,
         )
         return Completion(task, decision, (), result.elapsed_ms, result.stderr)
-
-
-def describe(decision: Decision) -> str:
-    if isinstance(decision, Complete):
-        return "ok"
-    if isinstance(decision, Retry):
-        return f"retry in {decision.delay_ms} ms ({decision.kind}: {decision.message})"
-    return f"dead-lettered, {decision.reason} ({decision.kind}: {decision.message})"

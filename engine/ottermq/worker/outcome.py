@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ottermq.blueprints import backoff_of
 from ottermq.plan import RetryPlan
-from ottermq.store.blueprint import Backoff, BackoffKind, retry_delay_ms
+from ottermq.store.blueprint import retry_delay_ms
 
-__all__ = ["Complete", "Retry", "DeadLetter", "Decision", "decide", "backoff_of"]
+__all__ = ["Complete", "Retry", "DeadLetter", "Decision", "decide"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +32,6 @@ class DeadLetter:
 
 
 Decision = Complete | Retry | DeadLetter
-
-
-def backoff_of(policy: RetryPlan) -> Backoff:
-    return Backoff(
-        kind=BackoffKind(policy.backoff), initial_ms=policy.initial_ms, max_ms=policy.max_ms, jitter=policy.jitter
-    )
 
 
 def decide(

@@ -42,7 +42,7 @@ class PlanCache:
         with self._lock:
             plan = self._plans.get(plan_hash)
         if plan is None:
-            plan = ExecutionPlan.from_json(self._catalog.plan_json(plan_hash))
+            plan = self._catalog.plan(plan_hash)
             with self._lock:
                 self._plans[plan_hash] = plan
         return plan
